@@ -1,0 +1,29 @@
+"""The JTAI week-3 domain in the users' words: frozen dataclasses, no solver or file formats."""
+from models.errors import InputError, Infeasible, Problem, ScheduleError
+from models.inspection import (
+    ACTIVITY_TYPES,
+    DAYS,
+    INSPECTORATES,
+    MODES,
+    PERSON_ROLES,
+    PRIORITIES,
+    PRIORITY_WEIGHT,
+    Activity,
+    Group,
+    Inspection,
+    Inspector,
+    Occurrence,
+    Person,
+    Room,
+    Settings,
+    Unavailability,
+    format_minutes,
+)
+from models.timetable import Session, Timetable, Unscheduled
+
+__all__ = [
+    "ACTIVITY_TYPES", "DAYS", "INSPECTORATES", "MODES", "PERSON_ROLES", "PRIORITIES",
+    "PRIORITY_WEIGHT", "Activity", "Group", "Inspection", "Inspector", "Occurrence", "Person",
+    "Room", "Settings", "Unavailability", "Session", "Timetable", "Unscheduled", "InputError",
+    "Infeasible", "Problem", "ScheduleError", "format_minutes",
+]

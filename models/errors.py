@@ -1,0 +1,49 @@
+"""The one small error hierarchy; the CLI maps each to a message and an exit code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located where the user will look for it."""
+
+    table: str
+    row: int | None  # the row number the user sees in the spreadsheet (header = row 1)
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.table
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class ScheduleError(Exception):
+    """Anything a user can cause; never shown as a traceback."""
+
+    exit_code = 1
+
+
+class InputError(ScheduleError):
+    """The input tables are wrong; carries every problem found."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Infeasible(ScheduleError):
+    """No timetable can keep every rule and hold every must; `reasons` are plain sentences."""
+
+    exit_code = 1
+
+    def __init__(self, reasons: list[str] | tuple[str, ...], minimal: bool = True):
+        self.reasons = tuple(reasons)
+        self.minimal = minimal
+        super().__init__("\n".join(self.reasons))

@@ -1,0 +1,74 @@
+"""A timetable: the sessions held (occurrences placed in time and room, with who attends) and the
+optional activities left out, with the reason in words."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.inspection import DAYS, Inspection, format_minutes
+
+
+@dataclass(frozen=True)
+class Session:
+    """A held occurrence."""
+
+    occurrence_id: str
+    activity_id: str
+    day: int
+    start: int  # minutes after midnight
+    end: int
+    room_id: str
+    inspector_ids: tuple[str, ...]
+    attendee_ids: tuple[str, ...]  # named attendees and chosen pool members
+    sequence: int = 0  # the calendar SEQUENCE, raised whenever the occurrence changes
+
+    @property
+    def day_name(self) -> str:
+        return DAYS[self.day]
+
+    @property
+    def start_text(self) -> str:
+        return format_minutes(self.start)
+
+    @property
+    def end_text(self) -> str:
+        return format_minutes(self.end)
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        return self.inspector_ids + self.attendee_ids
+
+    def overlaps(self, other: "Session") -> bool:
+        return self.day == other.day and self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    activity_id: str
+    priority: str
+    reason: str
+    occurrence_id: str | None = None  # for one day of a daily activity
+
+
+@dataclass(frozen=True)
+class Timetable:
+    inspection: Inspection
+    sessions: tuple[Session, ...]
+    unscheduled: tuple[Unscheduled, ...] = ()
+
+    def sorted_sessions(self) -> tuple[Session, ...]:
+        return tuple(sorted(self.sessions, key=lambda s: (s.day, s.start, s.room_id, s.occurrence_id)))
+
+    def session(self, occurrence_id: str) -> Session | None:
+        return next((s for s in self.sessions if s.occurrence_id == occurrence_id), None)
+
+    def sessions_of(self, resource_id: str) -> tuple[Session, ...]:
+        """Every session an inspector or person attends, or a room hosts, in time order."""
+        return tuple(
+            s for s in self.sorted_sessions() if resource_id in s.everyone or s.room_id == resource_id
+        )
+
+    @property
+    def held_weight(self) -> int:
+        """SPEC §4.1: the priority weight of the optional occurrences held."""
+        by_id = self.inspection.occurrence_by_id
+        return sum(by_id[s.occurrence_id].activity.weight for s in self.sessions)
