@@ -19,11 +19,11 @@ from models.inspection import (
     Unavailability,
     format_minutes,
 )
-from models.timetable import Session, Timetable, Unscheduled
+from models.timetable import Session, SolveResult, Timetable, Unscheduled
 
 __all__ = [
     "ACTIVITY_TYPES", "DAYS", "INSPECTORATES", "MODES", "PERSON_ROLES", "PRIORITIES",
     "PRIORITY_WEIGHT", "Activity", "Group", "Inspection", "Inspector", "Occurrence", "Person",
-    "Room", "Settings", "Unavailability", "Session", "Timetable", "Unscheduled", "InputError",
+    "Room", "Settings", "Unavailability", "Session", "SolveResult", "Timetable", "Unscheduled", "InputError",
     "Infeasible", "Problem", "ScheduleError", "format_minutes",
 ]

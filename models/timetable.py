@@ -72,3 +72,24 @@ class Timetable:
         """SPEC §4.1: the priority weight of the optional occurrences held."""
         by_id = self.inspection.occurrence_by_id
         return sum(by_id[s.occurrence_id].activity.weight for s in self.sessions)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What a solve (or what-if) returns: the timetable and how good it is."""
+
+    status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
+    timetable: Timetable | None
+    objective: int  # the held weight of SPEC §4.1
+    best_bound: int
+    wall_seconds: float
+    seed: int
+    first_solution_seconds: float | None = None
+    interrupted: bool = False
+    changes: int | None = None  # what-if only
+    changes_proven_minimal: bool | None = None
+    stats: tuple[tuple[str, object], ...] = ()  # model size and timings, for bench/
+
+    @property
+    def gap(self) -> float:
+        return (self.best_bound - self.objective) / max(1, self.best_bound)
