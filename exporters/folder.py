@@ -1,0 +1,219 @@
+"""The output folder (SPEC §5, §6): every file rendered in memory first, then written into a
+temporary sibling folder and swapped into place, so a failure at any point leaves the previous
+folder exactly as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from models import ScheduleError, SolveResult, Timetable, Unscheduled
+from exporters.ics import invite_filename, render_calendar, render_invite
+from exporters.timetable_csv import render_timetable_csv, render_unscheduled_csv, unscheduled_csv
+
+MARKER = "solve.json"  # a folder holding it was written by `schedule` and may be replaced
+
+
+class OutputFolderError(ScheduleError):
+    """The output folder cannot be (re)placed; nothing was written."""
+
+    exit_code = 2
+
+
+# --- what may be replaced -----------------------------------------------------------------------
+def check_replaceable(out_dir: Path | str) -> None:
+    """Refuse an out_dir that is a file, or a folder `schedule` did not write (no solve.json) that
+    is not empty: the user's own files are never replaced."""
+    out_dir = Path(out_dir)
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if not out_dir.is_dir():
+        raise OutputFolderError(f"{out_dir} is a file, not a folder: choose another --out")
+    try:
+        entries = list(out_dir.iterdir())
+    except OSError as err:
+        raise OutputFolderError(f"cannot read the output folder {out_dir}: {err.strerror or err}")
+    if entries and not (out_dir / MARKER).is_file():
+        raise OutputFolderError(
+            f"{out_dir} is not empty and was not written by schedule (it has no {MARKER}); "
+            "it is left as it is: choose another --out, or empty it first")
+
+
+# --- solve.json ---------------------------------------------------------------------------------
+def input_sha256(source: Path | str | None) -> str | None:
+    """sha256 over the input: a workbook's bytes, or for a folder each top-level .csv file's name
+    and bytes in name order (other files, e.g. editor backups, are not input)."""
+    if source is None:
+        return None
+    source = Path(source)
+    digest = hashlib.sha256()
+    if source.is_dir():
+        for path in sorted((p for p in source.iterdir() if p.is_file() and p.suffix.lower() == ".csv"),
+                           key=lambda p: p.name):
+            data = path.read_bytes()
+            # Name and length framed, so moving bytes between files changes the digest.
+            digest.update(path.name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big"))
+            digest.update(data)
+    elif source.is_file():
+        digest.update(source.read_bytes())
+    else:
+        return None
+    return digest.hexdigest()
+
+
+def solve_summary(result: SolveResult | None, source: Path | str | None,
+                  unscheduled_count: int | None = None) -> dict[str, object]:
+    """The fields of solve.json, None fields left out."""
+    timetable = result.timetable if result else None
+    if timetable is not None:
+        scheduled = len(timetable.sessions)
+        unscheduled_count = len(timetable.inspection.occurrences) - scheduled
+    else:
+        scheduled = 0
+    status = result.status if result else "INFEASIBLE"
+    fields: dict[str, object | None] = {
+        "status": status,
+        "objective": result.objective if timetable is not None else None,
+        "best_bound": result.best_bound if result else None,
+        "gap": (0.0 if status == "OPTIMAL" else round(float(result.gap), 6))
+        if timetable is not None else None,
+        "wall_seconds": round(result.wall_seconds, 3) if result else None,
+        "scheduled": scheduled,
+        "unscheduled": unscheduled_count,
+        "seed": result.seed if result else None,
+        "input_sha256": input_sha256(source),
+        "interrupted": True if result and result.interrupted else None,
+        "changes": result.changes if result else None,
+        "changes_proven_minimal": result.changes_proven_minimal if result else None,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _json_bytes(fields: dict[str, object]) -> bytes:
+    return (json.dumps(fields, indent=2) + "\n").encode("utf-8")
+
+
+# --- the files ----------------------------------------------------------------------------------
+def _views() -> dict[str, Callable[[Timetable], bytes]]:
+    """The human views, owned by their own modules and imported only when a folder is written."""
+    from exporters.html import render_html
+    from exporters.xlsx import render_xlsx
+
+    return {"timetable.html": lambda t: render_html(t).encode("utf-8"), "timetable.xlsx": render_xlsx}
+
+
+def output_files(result: SolveResult, source: Path | str | None) -> dict[str, bytes]:
+    """Relative path -> content of a complete output folder for a timetable."""
+    timetable = result.timetable
+    if timetable is None:
+        raise ValueError("output_files needs a timetable; use write_infeasible without one")
+    inspection = timetable.inspection
+    files: dict[str, bytes] = {
+        "timetable.csv": render_timetable_csv(timetable).encode("utf-8"),
+        "unscheduled.csv": render_unscheduled_csv(timetable).encode("utf-8"),
+    }
+    attending = {rid for s in timetable.sessions for rid in s.everyone}
+    for who in (*inspection.inspectors, *inspection.people):
+        if who.id in attending:
+            files[f"calendars/{who.id}.ics"] = render_calendar(timetable, who.id)
+    for session in timetable.sorted_sessions():
+        files[f"invites/{invite_filename(session.occurrence_id)}"] = render_invite(timetable, session)
+    for name, render in _views().items():
+        files[name] = render(timetable)
+    files[MARKER] = _json_bytes(solve_summary(result, source))
+    return files
+
+
+def _infeasible_files(reasons: Iterable[str], result: SolveResult | None,
+                      unscheduled: Iterable[Unscheduled], source: Path | str | None,
+                      minimal: bool) -> dict[str, bytes]:
+    unscheduled = tuple(unscheduled)
+    lines = ["No timetable can hold every 'must' activity. These requirements cannot all hold:", ""]
+    lines += [f"- {reason}" for reason in reasons]
+    if not minimal:
+        lines += ["", "The search for a smaller set ran out of time: this set may not be minimal."]
+    distinct = len({u.occurrence_id or u.activity_id for u in unscheduled})
+    return {
+        "explanation.txt": ("\n".join(lines) + "\n").encode("utf-8"),
+        "unscheduled.csv": unscheduled_csv(unscheduled).encode("utf-8"),
+        MARKER: _json_bytes(solve_summary(result, source, unscheduled_count=distinct)),
+    }
+
+
+# --- writing atomically -------------------------------------------------------------------------
+def _write_tree(root: Path, files: dict[str, bytes]) -> None:
+    for relative, content in files.items():
+        path = root / relative
+        if root not in path.resolve().parents:  # a file name can never leave the folder
+            raise ValueError(f"output file {relative!r} lies outside the output folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def replace_folder(out_dir: Path | str, files: dict[str, bytes]) -> None:
+    """Put exactly `files` at out_dir: written into a temporary sibling folder, then swapped in
+    (old folder renamed away, new renamed in, old deleted). Until the swap the previous folder is
+    untouched; if the swap fails it is renamed back."""
+    out_dir = Path(os.path.abspath(out_dir))  # `..` resolved by name, a symlink left a symlink
+    check_replaceable(out_dir)
+    parent = out_dir.parent
+    fresh = old = None
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent)).resolve()
+        os.chmod(fresh, 0o777 & ~_umask())  # mkdtemp makes it private; the user expects a normal folder
+        _write_tree(fresh, files)
+        if out_dir.exists() or out_dir.is_symlink():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent)) / "previous"
+            os.rename(out_dir, old)
+        try:
+            os.rename(fresh, out_dir)
+        except BaseException:
+            if old is not None:
+                os.rename(old, out_dir)
+                old = None
+            raise
+        fresh = None
+    except OSError as err:
+        raise OutputFolderError(f"cannot write the output folder {out_dir}: "
+                                f"{err.strerror or err}; the previous folder is unchanged") from err
+    finally:
+        if fresh is not None:
+            shutil.rmtree(fresh, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old.parent, ignore_errors=True)
+
+
+def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
+                 extra_files: dict[str, bytes] | None = None) -> None:
+    """Replace out_dir, atomically, by the complete output folder of a timetable. `extra_files`
+    (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites."""
+    check_replaceable(out_dir)  # before rendering: a refused folder costs nothing
+    files = output_files(result, source)
+    files.update(extra_files or {})
+    replace_folder(out_dir, files)
+
+
+def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResult | None,
+                     unscheduled: Iterable[Unscheduled], source: Path | str | None = None,
+                     minimal: bool = True) -> None:
+    """Replace out_dir, atomically, by explanation.txt, solve.json and unscheduled.csv only."""
+    replace_folder(out_dir, _infeasible_files(reasons, result, unscheduled, source, minimal))
+
+
+__all__ = ["OutputFolderError", "check_replaceable", "input_sha256", "output_files",
+           "replace_folder", "solve_summary", "write_infeasible", "write_output"]

@@ -1,0 +1,176 @@
+"""timetable.csv and unscheduled.csv: the timetable as data (SPEC §5), and reading them back for
+`schedule check` and a what-if's baseline.
+
+Written with the csv module (RFC 4180 quoting, CRLF line ends), text verbatim: these files are data,
+not spreadsheets, so nothing is escaped against formulas here (timetable.xlsx does that).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from models import DAYS, Inspection, InputError, Problem, Session, Timetable, Unscheduled
+
+TIMETABLE_COLUMNS = ("occurrence_id", "activity_id", "title", "type", "date", "day", "start", "end",
+                     "room", "site", "inspectors", "attendees", "sequence")
+UNSCHEDULED_COLUMNS = ("activity_id", "priority", "reason")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _csv_text(columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def render_timetable_csv(timetable: Timetable) -> str:
+    """One row per held occurrence, by day, start, room, occurrence id."""
+    inspection = timetable.inspection
+    rows = []
+    for s in timetable.sorted_sessions():
+        occurrence = inspection.occurrence_by_id.get(s.occurrence_id)
+        activity = occurrence.activity if occurrence else inspection.activity_by_id.get(s.activity_id)
+        room = inspection.room_by_id.get(s.room_id)
+        rows.append((
+            s.occurrence_id, s.activity_id,
+            activity.title if activity else "", activity.type if activity else "",
+            inspection.date_of(s.day).isoformat(), s.day_name, s.start_text, s.end_text,
+            s.room_id, "" if room is None or room.virtual else (room.site or ""),
+            ";".join(s.inspector_ids), ";".join(s.attendee_ids), s.sequence,
+        ))
+    return _csv_text(TIMETABLE_COLUMNS, rows)
+
+
+def unscheduled_csv(unscheduled: Iterable[Unscheduled]) -> str:
+    """Every optional activity not held, with the reason in words."""
+    return _csv_text(UNSCHEDULED_COLUMNS, ((u.activity_id, u.priority, u.reason) for u in unscheduled))
+
+
+def render_unscheduled_csv(timetable: Timetable) -> str:
+    return unscheduled_csv(timetable.unscheduled)
+
+
+# --- reading back -------------------------------------------------------------------------------
+def _rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    """(row number as a spreadsheet shows it, {column: text}) for each non-blank row."""
+    table = path.name
+    if not path.is_file():
+        problems.append(Problem(table, None, None,
+                                f"{path} is missing: DIR must be an output folder written by `schedule solve`"))
+        return []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # Excel may have added a BOM on a resave
+    except (OSError, UnicodeDecodeError) as err:
+        problems.append(Problem(table, None, None, f"cannot be read as UTF-8 text ({err})"))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if tuple(header) != columns:
+        problems.append(Problem(table, 1, None,
+                                f"the header must be {','.join(columns)}; found {','.join(header) or 'nothing'}"))
+        return []
+    out = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(columns):
+            problems.append(Problem(table, number, None,
+                                    f"has {len(cells)} cells; expected {len(columns)}"))
+            continue
+        out.append((number, dict(zip(columns, cells))))
+    return out
+
+
+def _minutes(text: str) -> int | None:
+    match = _TIME.match(text.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return int(match[1]) * 60 + int(match[2])
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(";") if part.strip())
+
+
+def _session(inspection: Inspection, number: int, row: dict[str, str],
+             problems: list[Problem]) -> Session | None:
+    """One timetable.csv row as a Session, or None after adding its problems."""
+    found: list[Problem] = []
+
+    def bad(column: str, message: str) -> None:
+        found.append(Problem("timetable.csv", number, column, message))
+
+    occurrence_id = row["occurrence_id"].strip()
+    occurrence = inspection.occurrence_by_id.get(occurrence_id)
+    if occurrence is None:
+        bad("occurrence_id", f"{occurrence_id!r} is not an occurrence of this inspection's activities")
+    activity_id = row["activity_id"].strip()
+    if occurrence is not None and activity_id != occurrence.activity.id:
+        bad("activity_id", f"{activity_id!r} does not match occurrence {occurrence_id!r}")
+    day_text = row["day"].strip().capitalize()
+    day = DAYS.index(day_text) if day_text in DAYS else None
+    if day is None:
+        bad("day", f"{row['day']!r} is not one of {', '.join(DAYS)}")
+    elif row["date"].strip() and row["date"].strip() != inspection.date_of(day).isoformat():
+        bad("date", f"{row['date']!r} is not {day_text} of the week starting "
+                    f"{inspection.settings.week_start.isoformat()}")
+    start, end = _minutes(row["start"]), _minutes(row["end"])
+    if start is None:
+        bad("start", f"{row['start']!r} is not a time HH:MM")
+    if end is None:
+        bad("end", f"{row['end']!r} is not a time HH:MM")
+    if start is not None and end is not None and end <= start:
+        bad("end", f"ends at {row['end']}, not after its start {row['start']}")
+    room_id = row["room"].strip()
+    if room_id not in inspection.room_by_id:
+        bad("room", f"{room_id!r} is not a room of this inspection")
+    inspector_ids, attendee_ids = _ids(row["inspectors"]), _ids(row["attendees"])
+    for column, ids, known in (("inspectors", inspector_ids, inspection.inspector_by_id),
+                               ("attendees", attendee_ids, inspection.person_by_id)):
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            bad(column, f"unknown id(s): {', '.join(unknown)}")
+    sequence_text = row["sequence"].strip() or "0"
+    if not sequence_text.isdigit():
+        bad("sequence", f"{row['sequence']!r} is not a whole number")
+    problems.extend(found)
+    if found:
+        return None
+    return Session(occurrence_id=occurrence_id, activity_id=activity_id, day=day, start=start,
+                   end=end, room_id=room_id, inspector_ids=inspector_ids,
+                   attendee_ids=attendee_ids, sequence=int(sequence_text))
+
+
+def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
+    """The timetable in an output folder (timetable.csv and unscheduled.csv, sequences included).
+    A missing or garbled file is an InputError (exit 2) naming the file, row and column."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    sessions: list[Session] = []
+    seen: dict[str, int] = {}
+    for number, row in _rows(directory / "timetable.csv", TIMETABLE_COLUMNS, problems):
+        session = _session(inspection, number, row, problems)
+        if session is None:
+            continue
+        if session.occurrence_id in seen:
+            problems.append(Problem("timetable.csv", number, "occurrence_id",
+                                    f"{session.occurrence_id!r} is already on row {seen[session.occurrence_id]}"))
+            continue
+        seen[session.occurrence_id] = number
+        sessions.append(session)
+    unscheduled = []
+    for number, row in _rows(directory / "unscheduled.csv", UNSCHEDULED_COLUMNS, problems):
+        unscheduled.append(Unscheduled(activity_id=row["activity_id"].strip(),
+                                       priority=row["priority"].strip(), reason=row["reason"]))
+    if problems:
+        raise InputError(problems)
+    return Timetable(inspection=inspection, sessions=tuple(sessions), unscheduled=tuple(unscheduled))
+
+
+__all__ = ["TIMETABLE_COLUMNS", "UNSCHEDULED_COLUMNS", "render_timetable_csv",
+           "render_unscheduled_csv", "unscheduled_csv", "read_timetable"]
