@@ -262,7 +262,7 @@ def inspectors_as_asked(timetable: Timetable) -> list[str]:
             problems.append(f"{here}: needs {line}.")
         if extra:
             problems.append(f"{here}: {extra} inspector{'s' if extra > 1 else ''} more than asked for "
-                            f"(further inspectors: {_ids(further)}; asked for: "
+                            f"(further inspectors: {_ids(further)}; inspectorates asked for: "
                             f"{';'.join(activity.inspectorates) or 'none'}).")
     return problems
 
