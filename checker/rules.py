@@ -18,9 +18,14 @@ Rule = Callable[[Timetable], list[str]]
 
 
 # --- shared helpers ----------------------------------------------------------------------------
+def day_text(day: int) -> str:
+    """'Tue'; a day outside the week (a broken timetable) is still named, never an IndexError."""
+    return DAYS[day] if 0 <= day < len(DAYS) else f"day {day}"
+
+
 def when(session: Session) -> str:
     """'Tue 10:00-11:00'."""
-    return f"{DAYS[session.day]} {format_minutes(session.start)}-{format_minutes(session.end)}"
+    return f"{day_text(session.day)} {format_minutes(session.start)}-{format_minutes(session.end)}"
 
 
 def where(session: Session) -> str:
@@ -109,7 +114,7 @@ def within_days_and_hours(timetable: Timetable) -> list[str]:
             continue
         if session.day not in occurrence.days:
             allowed = ", ".join(DAYS[d] for d in occurrence.days)
-            problems.append(f"{here}: {DAYS[session.day]} is not an allowed day (allowed: {allowed}).")
+            problems.append(f"{here}: {day_text(session.day)} is not an allowed day (allowed: {allowed}).")
         if session.end - session.start != activity.duration:
             problems.append(f"{here}: it lasts {session.end - session.start} minutes, "
                             f"but the activity lasts {activity.duration}.")
@@ -320,10 +325,10 @@ def lunch_and_contact_limits(timetable: Timetable) -> list[str]:
             problems.append(
                 f"Inspector {inspector_id} has no free {s.lunch_minutes}-minute lunch break between "
                 f"{format_minutes(s.lunch_earliest)} and {format_minutes(s.lunch_latest)} on "
-                f"{DAYS[day]} (busy: {', '.join(where(x) for x in in_window)}).")
+                f"{day_text(day)} (busy: {', '.join(where(x) for x in in_window)}).")
         contact = sum(x.end - x.start for x in sessions)
         if contact > s.max_inspector_contact_minutes:
-            problems.append(f"Inspector {inspector_id} has {contact} contact minutes on {DAYS[day]}, "
+            problems.append(f"Inspector {inspector_id} has {contact} contact minutes on {day_text(day)}, "
                             f"more than the {s.max_inspector_contact_minutes} allowed "
                             f"({', '.join(x.occurrence_id for x in sessions)}).")
     return problems
@@ -336,7 +341,7 @@ def person_daily_cap(timetable: Timetable) -> list[str]:
     by_person = _by_attendee_and_day(timetable, inspectors=False)
     for (person_id, day), sessions in sorted(by_person.items()):
         if len(sessions) > cap:
-            problems.append(f"Person {person_id} is in {len(sessions)} sessions on {DAYS[day]} "
+            problems.append(f"Person {person_id} is in {len(sessions)} sessions on {day_text(day)} "
                             f"({', '.join(x.occurrence_id for x in sessions)}); the most is {cap}.")
     return problems
 

@@ -549,3 +549,9 @@ def test_two_thousand_valid_sessions_are_checked_fast():
     clash = at("A0-0-0", 0, "09:00", "10:00", "R1", ["I0"], ["P0-0-0"])
     broken = timetable(insp, *[s for s in sessions if s.occurrence_id != "A0-0-0"], clash)
     assert any("Room R1" in p for p in check_timetable(broken))
+
+
+def test_a_day_outside_the_week_is_reported_not_crashed_on():
+    insp = one_room_inspection(activity("A"))
+    problems = check_timetable(timetable(insp, at("A", 6, "10:00", "11:00", "R1")))
+    only(problems, "A on day 6 10:00-11:00", "not a day of the inspection week")
