@@ -1,0 +1,170 @@
+"""Solve the week: build the CP-SAT model, search, read the answer back into a domain Timetable.
+
+Two phases, for speed and reproducibility:
+1. `held weight` (SPEC §4.1) alone, on all workers, hinted with the greedy first-fit timetable, under
+   the wall-time limit. This is where the proof of optimality comes from.
+2. When phase 1 proved its answer optimal: the held weight is fixed at that optimum and the
+   tie-breakers of §4.2 are optimised by ONE worker under a deterministic-time limit. One worker
+   with a deterministic limit follows the same path every run, so the same input and seed give the
+   same timetable, whichever of the equal-weight optima phase 1's parallel workers happened on.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from models import Inspection, Session, SolveResult, Timetable
+from scheduler.candidates import DAY, Candidates
+from scheduler.greedy import greedy_timetable
+from scheduler.objective import held_weight, tie_break_terms, total
+from scheduler.rules import post_rules
+from scheduler.unscheduled import unscheduled_reasons
+from scheduler.variables import Variables
+
+Progress = Callable[[float, int, int, int], None]  # elapsed, objective, bound, sessions held
+
+STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
+          cp_model.INFEASIBLE: "INFEASIBLE", cp_model.MODEL_INVALID: "MODEL_INVALID"}
+
+
+class WeekModel:
+    """The CP-SAT model of one inspection week, with its variables and objective pieces."""
+
+    def __init__(self, inspection: Inspection):
+        self.inspection = inspection
+        self.model = cp_model.CpModel()
+        self.candidates = Candidates(inspection)
+        self.vars = Variables(self.model, inspection, self.candidates)
+        post_rules(self.vars)
+        self.held_weight = held_weight(self.vars)
+
+    def hint(self, sessions: list[Session]) -> None:
+        """Start the search from a known timetable (musts it misses are left to the solver)."""
+        v, m = self.vars, self.model
+        m.clear_hints()
+        by_id = {s.occurrence_id: s for s in sessions}
+        for options in self.candidates:
+            oid = options.occurrence.id
+            s = by_id.get(oid)
+            if v.held[oid] is not v.true:
+                m.add_hint(v.held[oid], s is not None)
+            if s is None:
+                continue
+            m.add_hint(v.start[oid], s.day * DAY + s.start)
+            for day, lit in v.on_day[oid].items():
+                if lit is not v.held[oid]:
+                    m.add_hint(lit, day == s.day)
+            for room_id, lit in v.room[oid].items():
+                m.add_hint(lit, room_id == s.room_id)
+            for inspector, lit in v.inspector[oid].items():
+                if lit is not v.held[oid]:
+                    m.add_hint(lit, inspector in s.inspector_ids)
+            for person, lit in v.pool[oid].items():
+                m.add_hint(lit, person in s.attendee_ids)
+
+    def read(self, solver: cp_model.CpSolver) -> list[Session]:
+        v = self.vars
+        sessions = []
+        for options in self.candidates:
+            oid = options.occurrence.id
+            if not solver.boolean_value(v.held[oid]):
+                continue
+            start = solver.value(v.start[oid])
+            room = next(r for r, lit in v.room[oid].items() if solver.boolean_value(lit))
+            inspectors = tuple(i for i, lit in v.inspector[oid].items() if solver.boolean_value(lit))
+            pool = tuple(p for p, lit in v.pool[oid].items() if solver.boolean_value(lit))
+            sessions.append(Session(
+                occurrence_id=oid, activity_id=options.occurrence.activity.id,
+                day=start // DAY, start=start % DAY, end=start % DAY + options.duration, room_id=room,
+                inspector_ids=inspectors, attendee_ids=tuple(options.named_attendees) + pool,
+            ))
+        return sessions
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    def __init__(self, week: WeekModel, started: float, on_progress: Progress | None):
+        super().__init__()
+        self.week, self.started, self.on_progress = week, started, on_progress
+        self.first_at: float | None = None
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.monotonic() - self.started
+        if self.first_at is None:
+            self.first_at = elapsed
+        if self.on_progress:
+            held = sum(self.boolean_value(h) for h in self.week.vars.held.values())
+            self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
+
+
+def _solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.random_seed = seed
+    p.num_workers = workers
+    if time_limit is not None:
+        p.max_time_in_seconds = max(0.05, time_limit)
+    if deterministic is not None:
+        p.max_deterministic_time = deterministic
+    return solver
+
+
+def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
+          on_progress: Progress | None = None, check: bool = True) -> SolveResult:
+    """Build the best timetable found within the time limit (see the module docstring)."""
+    started = time.monotonic()
+    week = WeekModel(inspection)
+    built = time.monotonic() - started
+    greedy = greedy_timetable(inspection, week.candidates)
+    week.hint(greedy)
+    week.model.maximize(week.held_weight)
+
+    solver = _solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
+    watcher = _Watcher(week, started, on_progress)
+    status = solver.solve(week.model, watcher)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        from scheduler.explain import explain_infeasible  # only needed on failure
+        explain_infeasible(inspection, status=STATUS.get(status, "UNKNOWN"))
+    objective = int(round(solver.objective_value))
+    bound = int(round(solver.best_objective_bound))
+    sessions = week.read(solver)
+    proven = status == cp_model.OPTIMAL
+
+    if proven:
+        sessions = _tie_break(week, seed, objective, greedy, time_limit - (time.monotonic() - started)) or sessions
+    wall = time.monotonic() - started
+    timetable = Timetable(inspection, tuple(sessions))
+    timetable = Timetable(inspection, timetable.sessions, unscheduled_reasons(timetable, week.candidates))
+    if check:
+        from checker import check_timetable
+        violations = check_timetable(timetable)
+        if violations:
+            raise AssertionError("the solver broke a rule (a bug):\n" + "\n".join(violations))
+    stats = (
+        ("variables", len(week.model.proto.variables)),
+        ("constraints", len(week.model.proto.constraints)),
+        ("build_seconds", round(built, 3)),
+        ("greedy_weight", Timetable(inspection, tuple(greedy)).held_weight),
+        ("greedy_sessions", len(greedy)),
+    )
+    return SolveResult(
+        status="OPTIMAL" if proven else "FEASIBLE", timetable=timetable, objective=objective,
+        best_bound=objective if proven else max(bound, objective), wall_seconds=round(wall, 3),
+        seed=seed, first_solution_seconds=watcher.first_at, stats=stats,
+    )
+
+
+def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], seconds_left: float):
+    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one deterministic worker."""
+    if seconds_left <= 0.5:
+        return None
+    model = week.model
+    model.add(week.held_weight >= optimum)
+    model.maximize(total(tie_break_terms(week.vars)))
+    week.hint(greedy)
+    solver = _solver(seed, 1, time_limit=seconds_left, deterministic=max(1.0, seconds_left / 2))
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return week.read(solver)

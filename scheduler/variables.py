@@ -1,0 +1,131 @@
+"""The CP-SAT variables, in one container keyed by domain ids, shared by every rule function.
+
+Per occurrence: `held`, `start` (week minutes), one literal per possible day, per candidate room,
+per candidate inspector and per pool member. Every resource (inspector, person, room) has a list of
+(occurrence, literal-that-it-attends) and a list of busy intervals that `post_no_overlaps` turns into
+one NoOverlap each — so lunch breaks and sessions share one constraint per inspector.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from models import Inspection
+from scheduler.candidates import DAY, Candidates, Options
+
+Literal = cp_model.IntVar  # a Boolean variable or its negation
+
+
+class Variables:
+    def __init__(self, model: cp_model.CpModel, inspection: Inspection, candidates: Candidates):
+        self.model = model
+        self.inspection = inspection
+        self.candidates = candidates
+        self.true = model.new_constant(1)
+        self.held: dict[str, Literal] = {}
+        self.start: dict[str, cp_model.IntVar] = {}
+        self.interval: dict[str, cp_model.IntervalVar] = {}
+        self.on_day: dict[str, dict[int, Literal]] = {}
+        self.room: dict[str, dict[str, Literal]] = {}
+        self.site: dict[str, dict[str, Literal]] = {}  # physical sites only
+        self.inspector: dict[str, dict[str, Literal]] = {}  # every inspector who may attend
+        self.pool: dict[str, dict[str, Literal]] = {}  # chosen pool members
+        self.attendance: dict[str, list[tuple[str, Literal]]] = defaultdict(list)  # resource -> (occ, lit)
+        self.busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)  # resource -> intervals
+        self._both: dict[tuple[int, int], Literal] = {}
+        for options in candidates:
+            self._add_occurrence(options)
+
+    # --- construction ------------------------------------------------------------------------
+    def _add_occurrence(self, options: Options) -> None:
+        m, occ = self.model, options.occurrence
+        oid, dur = occ.id, options.duration
+        held = self.true if occ.is_must else m.new_bool_var(f"held[{oid}]")
+        self.held[oid] = held
+        starts = options.starts or (0,)  # an empty domain: nothing fits; the rules make it unheld
+        start = m.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"start[{oid}]")
+        self.start[oid] = start
+        self.interval[oid] = m.new_optional_fixed_size_interval_var(start, dur, held, f"session[{oid}]")
+        if not options.starts:
+            m.add(held == 0)
+        days = options.days
+        if len(days) == 1:
+            self.on_day[oid] = {days[0]: held}
+        else:
+            self.on_day[oid] = {d: m.new_bool_var(f"on_day[{oid},{d}]") for d in days}
+            m.add(sum(self.on_day[oid].values()) == held)
+            for d, lit in self.on_day[oid].items():
+                m.add_linear_expression_in_domain(
+                    start, cp_model.Domain(d * DAY, d * DAY + DAY - 1)).only_enforce_if(lit)
+        self.room[oid] = self._choice(oid, "room", [r.id for r in options.rooms], held)
+        self.site[oid] = {}
+        for site in options.sites():
+            lits = [self.room[oid][r.id] for r in options.rooms if not r.virtual and r.site == site]
+            self.site[oid][site] = lits[0] if len(lits) == 1 else self._or(lits, f"site[{oid},{site}]")
+        chosen = self._choice(oid, "inspector", options.inspector_pool, None)
+        everyone = {i: held for i in options.named_inspectors}
+        everyone.update(chosen)
+        everyone.update({i: m.new_bool_var(f"all[{oid},{i}]") for i in options.all_inspectors})
+        self.inspector[oid] = everyone
+        self.pool[oid] = self._choice(oid, "pool", options.pool_members, None)
+        for resource, lit in everyone.items():
+            self.attendance[resource].append((oid, lit))
+        for person in options.named_attendees:
+            self.attendance[person].append((oid, held))
+        for person, lit in self.pool[oid].items():
+            self.attendance[person].append((oid, lit))
+        for room_id, lit in self.room[oid].items():
+            self.attendance[room_id].append((oid, lit))
+        for lit in list(chosen.values()) + list(self.pool[oid].values()):
+            m.add_implication(lit, held)
+
+    def _choice(self, oid: str, kind: str, ids, exactly_one_if) -> dict[str, Literal]:
+        lits = {i: self.model.new_bool_var(f"{kind}[{oid},{i}]") for i in ids}
+        if exactly_one_if is not None:
+            self.model.add(sum(lits.values()) == exactly_one_if)
+        return lits
+
+    def _or(self, lits, name: str) -> Literal:
+        out = self.model.new_bool_var(name)
+        self.model.add_max_equality(out, lits)
+        return out
+
+    # --- what rules ask ----------------------------------------------------------------------
+    def end(self, oid: str):
+        return self.start[oid] + self.candidates[oid].duration
+
+    def both(self, a: Literal, b: Literal) -> Literal:
+        """A literal that is true exactly when a and b are (cached: one per pair)."""
+        if a is self.true:
+            return b
+        if b is self.true or a is b:
+            return a
+        key = (min(a.index, b.index), max(a.index, b.index))
+        if key not in self._both:
+            lit = self.model.new_bool_var(f"and[{a.name},{b.name}]")
+            self.model.add_bool_and([a, b]).only_enforce_if(lit)
+            self.model.add_bool_or([a.negated(), b.negated(), lit])
+            self._both[key] = lit
+        return self._both[key]
+
+    def attends_on(self, resource: str, oid: str, lit: Literal, day: int) -> Literal | None:
+        """True when `resource` attends occurrence `oid` on `day` (None: it cannot be that day)."""
+        on_day = self.on_day[oid].get(day)
+        if on_day is None:
+            return None
+        return self.both(lit, on_day)
+
+    def resource_interval(self, oid: str, lit: Literal, before: int = 0, after: int = 0, demand_tag: str = ""):
+        """The session's interval as seen by one resource, optionally widened by travel time."""
+        if lit is self.held[oid] and not before and not after:
+            return self.interval[oid]
+        start = self.start[oid]
+        size = self.candidates[oid].duration + before + after
+        return self.model.new_optional_fixed_size_interval_var(
+            start - before, size, lit, f"iv[{oid},{lit.name}{demand_tag}]")
+
+    def post_no_overlaps(self) -> None:
+        for resource, intervals in self.busy.items():
+            if len(intervals) > 1:
+                self.model.add_no_overlap(intervals)
