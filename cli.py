@@ -112,6 +112,24 @@ def check(input_path: Path, out_dir: Path) -> None:
     click.echo(f"OK: {len(timetable.sessions)} sessions keep every rule")
 
 
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("resource_id", metavar="[ID]", required=False)
+@click.option("--by", type=click.Choice(["room", "inspector", "person"]),
+              help="One table per room, inspector or person (only ID's when given).")
+@click.option("--width", type=click.IntRange(min=40), default=None,
+              help="Columns to fit (default: the terminal's width).")
+def show(out_dir: Path, resource_id: str | None, by: str | None, width: int | None) -> None:
+    """Print the timetable in output folder DIR: by day, or --by room|inspector|person [ID]."""
+    import shutil
+
+    from exporters.show import read_folder, render_week
+
+    week = read_folder(out_dir)
+    width = width or max(80, shutil.get_terminal_size((120, 24)).columns)
+    click.echo(render_week(week, by=by, resource_id=resource_id, width=width), nl=False)
+
+
 class _ProgressLine:
     """A live progress line on stderr, fed by the solver's solution callback."""
 

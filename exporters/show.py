@@ -1,4 +1,4 @@
-"""The timetable as people read it: one display row per held session, and the terminal view of
+"""The timetable as people read it: display rows for every held session, and the terminal view of
 `schedule show`.
 
 `ShownSession` is the display-ready form of a session (title, type, room label, names) that the
@@ -8,7 +8,6 @@ in for names), so `schedule show DIR` needs no input tables.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from models import DAYS, InputError, Problem, Timetable, format_minutes
+# The CSV row reader is shared with `schedule check`, so both read timetable.csv alike.
+from exporters.timetable_csv import TIMETABLE_COLUMNS, UNSCHEDULED_COLUMNS, _ids, _minutes, _rows
+from models import DAYS, InputError, Problem, Timetable, Unscheduled, format_minutes
 
 TYPE_LABELS: dict[str, str] = {
     "focus_group": "Focus group",
@@ -34,10 +35,7 @@ TYPE_LABELS: dict[str, str] = {
 }
 BY_KINDS: tuple[str, ...] = ("room", "inspector", "person")
 TIMETABLE_CSV = "timetable.csv"
-_REQUIRED_COLUMNS = ("occurrence_id", "title", "type", "date", "day", "start", "end", "room",
-                     "site", "inspectors", "attendees")
-
-
+UNSCHEDULED_CSV = "unscheduled.csv"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -48,6 +46,12 @@ def type_label(activity_type: str) -> str:
 def day_text(day: int, on: date) -> str:
     """'Mon 10 Nov', the same whatever the machine's locale."""
     return f"{DAYS[day]} {on.day} {_MONTHS[on.month - 1]}"
+
+
+def room_label(name: str, site: str | None, virtual: bool = False) -> str:
+    if virtual:
+        return f"{name} (online)"
+    return f"{name} · {site}" if site else name
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,12 @@ class ShownSession:
         return day_text(self.day, self.date)
 
 
+@dataclass(frozen=True)
+class ShownWeek:
+    sessions: tuple[ShownSession, ...]  # in time order
+    not_held: tuple[Unscheduled, ...] = ()
+
+
 def shown_sessions(timetable: Timetable) -> tuple[ShownSession, ...]:
     """Every held session in time order, with the inspection's names and room labels."""
     insp = timetable.inspection
@@ -96,7 +106,7 @@ def shown_sessions(timetable: Timetable) -> tuple[ShownSession, ...]:
             day=s.day, start=s.start, end=s.end,
             room_id=s.room_id,
             room_label=room_label(room.name, room.site, room.virtual) if room else s.room_id,
-            site=(room.site or "") if room else "",
+            site=(room.site or "") if room and not room.virtual else "",
             inspector_ids=s.inspector_ids,
             inspector_names=tuple(inspectors.get(i, i) for i in s.inspector_ids),
             attendee_ids=s.attendee_ids,
@@ -105,47 +115,31 @@ def shown_sessions(timetable: Timetable) -> tuple[ShownSession, ...]:
     return tuple(rows)
 
 
-def room_label(name: str, site: str | None, virtual: bool = False) -> str:
-    if virtual:
-        return f"{name} (online)"
-    return f"{name} · {site}" if site else name
-
-
-def read_shown_sessions(directory: Path) -> tuple[ShownSession, ...]:
-    """The sessions of an output folder's timetable.csv; every garbled cell is reported."""
-    path = Path(directory) / TIMETABLE_CSV
-    if not path.is_file():
-        raise InputError([Problem(TIMETABLE_CSV, None, None,
-                                  f"{directory} holds no {TIMETABLE_CSV}: give the folder "
-                                  f"`schedule solve --out` wrote")])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError([Problem(TIMETABLE_CSV, None, None, f"cannot be read: {err}")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = {c.strip().lower(): c for c in reader.fieldnames or ()}
-    missing = [c for c in _REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise InputError([Problem(TIMETABLE_CSV, 1, None,
-                                  f"missing column(s): {', '.join(missing)}")])
-    rows, problems = [], []
-    for number, raw in enumerate(reader, start=2):
-        cells = {c: (raw.get(columns[c]) or "").strip() for c in _REQUIRED_COLUMNS}
-        if not any(cells.values()):
-            continue  # a blank row, as Excel leaves them
-        row = _shown_from_cells(cells, number, problems)
-        if row:
-            rows.append(row)
+def read_folder(directory: Path | str) -> ShownWeek:
+    """The week in an output folder's timetable.csv (and unscheduled.csv when present), with no
+    input tables: ids stand in for names. A missing or garbled file is an InputError (exit 2)."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    rows = _rows(directory / TIMETABLE_CSV, TIMETABLE_COLUMNS, problems)
+    sessions = [s for number, row in rows if (s := _shown_from_row(row, number, problems))]
+    not_held = []
+    if (directory / UNSCHEDULED_CSV).is_file():
+        not_held = [Unscheduled(row["activity_id"].strip(), row["priority"].strip(), row["reason"])
+                    for _, row in _rows(directory / UNSCHEDULED_CSV, UNSCHEDULED_COLUMNS, problems)]
     if problems:
         raise InputError(problems)
-    return tuple(sorted(rows, key=lambda r: (r.day, r.start, r.room_id, r.occurrence_id)))
+    sessions.sort(key=lambda r: (r.day, r.start, r.room_id, r.occurrence_id))
+    return ShownWeek(tuple(sessions), tuple(not_held))
 
 
-def _shown_from_cells(cells: dict[str, str], number: int, problems: list[Problem]) -> ShownSession | None:
+def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem]) -> ShownSession | None:
+    """One timetable.csv row for display, or None after adding its problems."""
+    found: list[Problem] = []
+
     def bad(column: str, message: str) -> None:
-        problems.append(Problem(TIMETABLE_CSV, number, column, message))
+        found.append(Problem(TIMETABLE_CSV, number, column, message))
 
-    found = len(problems)
+    cells = {column: text.strip() for column, text in row.items()}
     for column in ("occurrence_id", "title", "room"):
         if not cells[column]:
             bad(column, "is blank")
@@ -161,12 +155,13 @@ def _shown_from_cells(cells: dict[str, str], number: int, problems: list[Problem
     if end is None:
         bad("end", f"{cells['end']!r} is not a time HH:MM")
     if start is not None and end is not None and end <= start:
-        bad("end", f"{cells['end']} is not after the start {cells['start']}")
-    if len(problems) > found:
+        bad("end", f"ends at {cells['end']}, not after its start {cells['start']}")
+    problems.extend(found)
+    if found:
         return None
     inspectors, attendees = _ids(cells["inspectors"]), _ids(cells["attendees"])
     return ShownSession(
-        occurrence_id=cells["occurrence_id"], title=cells["title"], type=cells["type"], date=on,
+        occurrence_id=cells["occurrence_id"], title=row["title"], type=cells["type"], date=on,
         day=DAYS.index(cells["day"]), start=start, end=end, room_id=cells["room"],
         room_label=room_label(cells["room"], cells["site"]), site=cells["site"],
         inspector_ids=inspectors, inspector_names=inspectors,
@@ -174,84 +169,63 @@ def _shown_from_cells(cells: dict[str, str], number: int, problems: list[Problem
     )
 
 
-def _minutes(text: str) -> int | None:
-    hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        return None
-    if int(hours) > 23 or int(minutes) > 59:
-        return None
-    return int(hours) * 60 + int(minutes)
-
-
-def _ids(cell: str) -> tuple[str, ...]:
-    return tuple(i.strip() for i in cell.split(";") if i.strip())
-
-
-# --- the terminal view -----------------------------------------------------------------------------
-
+# --- the terminal view ---------------------------------------------------------------------------
 def render_table(timetable: Timetable, by: str | None = None, resource_id: str | None = None,
                  width: int = 120) -> str:
-    """The week as terminal tables: by day, or grouped by room / inspector / person (one of them
-    when `resource_id` is given)."""
-    return render_shown(shown_sessions(timetable), by, resource_id, width)
+    """The week as terminal tables: one per day, or one per room / inspector / person (only
+    `resource_id`'s when given)."""
+    week = ShownWeek(shown_sessions(timetable), timetable.unscheduled)
+    return render_week(week, by, resource_id, width)
 
 
-def render_shown(sessions: tuple[ShownSession, ...], by: str | None = None,
-                 resource_id: str | None = None, width: int = 120) -> str:
-    """The terminal tables of `render_table`, from display rows (e.g. read from timetable.csv)."""
-    if by is None and resource_id:
-        by = _kind_of(sessions, resource_id)
+def render_week(week: ShownWeek, by: str | None = None, resource_id: str | None = None,
+                width: int = 120) -> str:
+    """`render_table` for display rows, e.g. read from an output folder by `read_folder`.
+    Without `by`, an id alone says what it is: ids are unique across rooms, inspectors, people."""
     if by is not None and by not in BY_KINDS:
-        raise InputError([Problem("--by", None, None, f"{by!r} is not one of {', '.join(BY_KINDS)}")])
-    groups = _groups(sessions, by)
+        raise InputError([Problem("show", None, "--by", f"{by!r} is not one of {', '.join(BY_KINDS)}")])
+    if by is None and resource_id is not None:
+        by = next((k for k in BY_KINDS if resource_id in _groups(week.sessions, k)), None)
+        if by is None:
+            raise InputError([Problem(TIMETABLE_CSV, None, None, f"no room, inspector or person "
+                                      f"{resource_id!r} has a session in this timetable")])
+    groups = _groups(week.sessions, by)
     if resource_id is not None:
         if resource_id not in groups:
-            known = ", ".join(sorted(groups)) or "none"
-            raise InputError([Problem(TIMETABLE_CSV, None, by, f"no session has {by} {resource_id!r} "
-                                      f"(this timetable has: {known})")])
+            known = ", ".join(groups) or "none"
+            raise InputError([Problem(TIMETABLE_CSV, None, None, f"no {by} {resource_id!r} has a "
+                                      f"session in this timetable (the {by}s that do: {known})")])
         groups = {resource_id: groups[resource_id]}
     console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
-                      emoji=False, highlight=False)
-    if not sessions:
-        console.print(Text("No sessions in this timetable."))
+                      emoji=False, highlight=False, markup=False)
+    if not week.sessions:
+        console.print("No sessions in this timetable.")
     for heading, rows in groups.items():
         console.print(_table(heading, rows, by))
-    return console.file.getvalue()
-
-
-def _kind_of(sessions: tuple[ShownSession, ...], resource_id: str) -> str:
-    """Ids are unique across rooms, inspectors and people, so an id alone says which it is."""
-    for kind in BY_KINDS:
-        if resource_id in _groups(sessions, kind):
-            return kind
-    raise InputError([Problem(TIMETABLE_CSV, None, None,
-                              f"no room, inspector or person {resource_id!r} in this timetable")])
+    if by is None and week.not_held:
+        console.print(f"Not held ({len(week.not_held)}):")
+        for u in week.not_held:
+            console.print(f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}")
+    # rich pads every line to the width; trailing blanks only get in the way of copy and paste.
+    return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())
 
 
 def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, list[ShownSession]]:
-    """Heading (a day, or a resource id) -> its sessions in time order; headings sorted."""
+    """Heading (a day, or a room / inspector / person id) -> its sessions in time order."""
     groups: dict[str, list[ShownSession]] = {}
-    if by is None:
-        for s in sessions:
-            groups.setdefault(s.day_text, []).append(s)
-        return groups
     for s in sessions:
-        keys = {"room": (s.room_id,), "inspector": s.inspector_ids, "person": s.attendee_ids}[by]
+        keys = {None: (s.day_text,), "room": (s.room_id,), "inspector": s.inspector_ids,
+                "person": s.attendee_ids}[by]
         for key in keys:
             groups.setdefault(key, []).append(s)
-    return dict(sorted(groups.items()))
+    return groups if by is None else dict(sorted(groups.items()))
 
 
 def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
-    title = heading
-    if by is not None:
-        title = f"{by.capitalize()} {heading}: {len(rows)} session(s)"
-    table = Table(title=Text(title), title_justify="left", show_lines=False, expand=False)
-    columns = ["Time", "Title", "Type", "Room", "Inspectors", "Attendees"]
-    if by is not None:
-        columns.insert(0, "Day")
-    if by == "room":
-        columns.remove("Room")
+    title = heading if by is None else f"{by.capitalize()} {heading}: {len(rows)} session(s)"
+    columns = ["Day"] * (by is not None) + ["Time", "Title", "Type"] + ["Room"] * (by != "room") \
+        + ["Inspectors", "Attendees"]
+    table = Table(title=Text(title), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for s in rows:
@@ -260,6 +234,6 @@ def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
             "Room": s.room_label, "Inspectors": ", ".join(s.inspector_names),
             "Attendees": ", ".join(s.attendee_names),
         }
-        # Text, not str: a title like "[bold]" must print as written, never as rich markup.
+        # Text, not str: a title like "[bold]" prints as written, never as rich markup.
         table.add_row(*(Text(cells[c]) for c in columns))
     return table
