@@ -80,7 +80,7 @@ def solve_summary(result: SolveResult | None, source: Path | str | None,
         "status": status,
         "objective": result.objective if timetable is not None else None,
         "best_bound": result.best_bound if result else None,
-        "gap": (0.0 if status == "OPTIMAL" else round(float(result.gap), 6))
+        "gap": (0.0 if status == "OPTIMAL" else float(result.gap))
         if timetable is not None else None,
         "wall_seconds": round(result.wall_seconds, 3) if result else None,
         "scheduled": scheduled,
@@ -171,31 +171,30 @@ def replace_folder(out_dir: Path | str, files: dict[str, bytes]) -> None:
     out_dir = Path(os.path.abspath(out_dir))  # `..` resolved by name, a symlink left a symlink
     check_replaceable(out_dir)
     parent = out_dir.parent
-    fresh = old = None
+    fresh = holder = None
     try:
         parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent)).resolve()
         os.chmod(fresh, 0o777 & ~_umask())  # mkdtemp makes it private; the user expects a normal folder
         _write_tree(fresh, files)
         if out_dir.exists() or out_dir.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent)) / "previous"
-            os.rename(out_dir, old)
+            holder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            os.rename(out_dir, holder / "previous")
         try:
             os.rename(fresh, out_dir)
         except BaseException:
-            if old is not None:
-                os.rename(old, out_dir)
-                old = None
+            if holder is not None:
+                os.rename(holder / "previous", out_dir)
             raise
         fresh = None
     except OSError as err:
         raise OutputFolderError(f"cannot write the output folder {out_dir}: "
                                 f"{err.strerror or err}; the previous folder is unchanged") from err
     finally:
-        if fresh is not None:
+        if fresh is not None:  # the half-written folder
             shutil.rmtree(fresh, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old.parent, ignore_errors=True)
+        if holder is not None and out_dir.exists():  # the replaced one, unless it could not go back
+            shutil.rmtree(holder, ignore_errors=True)
 
 
 def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
