@@ -233,7 +233,7 @@ def vtimezone_lines(tzid: str, year: int) -> tuple[str, ...]:
             f"settings timezone {tzid!r} does not switch to and from summer time once a year by a "
             "fixed weekday rule, so no Outlook-safe VTIMEZONE can be written; use Europe/London")
     observances.sort(key=lambda o: o.kind)  # DAYLIGHT then STANDARD, fixed order
-    return ("BEGIN:VTIMEZONE", f"TZID:{tzid}", *(l for o in observances for l in o.lines()),
+    return ("BEGIN:VTIMEZONE", f"TZID:{tzid}", *(line for o in observances for line in o.lines()),
             "END:VTIMEZONE")
 
 
@@ -247,6 +247,15 @@ def _location(inspection: Inspection, session: Session) -> str:
     return f"{room.name}, {room.site}" if room.site else room.name
 
 
+def _who(inspection: Inspection, resource_id: str) -> str:
+    """`Name (inspectorate)` or `Name (agency)`, as the input gives them."""
+    inspector = inspection.inspector_by_id.get(resource_id)
+    if inspector is not None:
+        return f"{one_line(inspector.name)} ({inspector.inspectorate})"
+    person = inspection.person_by_id.get(resource_id)
+    return f"{one_line(person.name)} ({one_line(person.agency)})" if person else resource_id
+
+
 def _description(inspection: Inspection, session: Session) -> str:
     """Plain text: the inspection, the type, the notes and who attends, by name as the input gives."""
     occurrence = inspection.occurrence_by_id.get(session.occurrence_id)
@@ -256,14 +265,10 @@ def _description(inspection: Inspection, session: Session) -> str:
     if activity is not None:
         lines.append(f"Type: {_TYPE_WORDS.get(activity.type, activity.type)}")
     lines.append(f"Where: {_location(inspection, session)}")
-    inspectors = [inspection.inspector_by_id.get(i) for i in session.inspector_ids]
-    people = [inspection.person_by_id.get(p) for p in session.attendee_ids]
     if session.inspector_ids:
-        lines.append("Inspectors: " + "; ".join(
-            f"{one_line(i.name)} ({i.inspectorate})" if i else iid for i, iid in zip(inspectors, session.inspector_ids)))
+        lines.append("Inspectors: " + "; ".join(_who(inspection, i) for i in session.inspector_ids))
     if session.attendee_ids:
-        lines.append("Attending: " + "; ".join(
-            f"{one_line(p.name)} ({one_line(p.agency)})" if p else pid for p, pid in zip(people, session.attendee_ids)))
+        lines.append("Attending: " + "; ".join(_who(inspection, p) for p in session.attendee_ids))
     if activity is not None and activity.notes:
         lines.extend(["", activity.notes])
     return "\n".join(lines)
@@ -323,7 +328,7 @@ def _calendar(timetable: Timetable, method: str, events: list[list[str]]) -> byt
     if method == "PUBLISH":
         head.append(f"X-WR-CALNAME:{escape_text(s.inspection_name)}")
     zone = list(vtimezone_lines(s.timezone, s.week_start.year))
-    return _calendar_bytes(head + zone + [l for e in events for l in e] + ["END:VCALENDAR"])
+    return _calendar_bytes(head + zone + [line for event in events for line in event] + ["END:VCALENDAR"])
 
 
 def render_invite(timetable: Timetable, session: Session, method: str = "REQUEST",

@@ -60,8 +60,8 @@ def _rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
     """(row number as a spreadsheet shows it, {column: text}) for each non-blank row."""
     table = path.name
     if not path.is_file():
-        problems.append(Problem(table, None, None,
-                                f"{path} is missing: DIR must be an output folder written by `schedule solve`"))
+        problems.append(Problem(table, None, None, f"{path} is missing: DIR must be an output "
+                                                   "folder written by `schedule solve`"))
         return []
     try:
         text = path.read_bytes().decode("utf-8-sig")  # Excel may have added a BOM on a resave
@@ -71,8 +71,8 @@ def _rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     if tuple(header) != columns:
-        problems.append(Problem(table, 1, None,
-                                f"the header must be {','.join(columns)}; found {','.join(header) or 'nothing'}"))
+        found = ",".join(header) or "nothing"
+        problems.append(Problem(table, 1, None, f"the header must be {','.join(columns)}; found {found}"))
         return []
     out = []
     for number, cells in enumerate(reader, start=2):
@@ -158,8 +158,9 @@ def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
         if session is None:
             continue
         if session.occurrence_id in seen:
+            first = seen[session.occurrence_id]
             problems.append(Problem("timetable.csv", number, "occurrence_id",
-                                    f"{session.occurrence_id!r} is already on row {seen[session.occurrence_id]}"))
+                                    f"{session.occurrence_id!r} is already on row {first}"))
             continue
         seen[session.occurrence_id] = number
         sessions.append(session)

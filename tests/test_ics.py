@@ -86,7 +86,8 @@ def test_lines_end_crlf_and_fold_at_75_octets_without_splitting_a_character():
 def test_fold_keeps_short_lines_and_breaks_long_ones_at_exactly_75():
     assert fold("SUMMARY:x") == b"SUMMARY:x\r\n"
     folded = fold("X" * 200).split(b"\r\n")[:-1]
-    assert [len(p) for p in folded] == [75, 75, 52]  # 75 + 74 + 51 characters, each continuation led by a space
+    # 75 + 74 + 51 characters: each continuation line starts with a space, counted in its 75.
+    assert [len(p) for p in folded] == [75, 75, 52]
     assert all(p.startswith(b" ") for p in folded[1:])
 
 
@@ -205,7 +206,8 @@ def test_a_timezone_that_cannot_be_written_safely_is_refused_with_exit_2():
 
 def test_invites_need_an_organiser_mailbox():
     t = week()
-    t = replace(t, inspection=replace(t.inspection, settings=replace(t.inspection.settings, organiser_email="")))
+    no_organiser = replace(t.inspection.settings, organiser_email="")
+    t = replace(t, inspection=replace(t.inspection, settings=no_organiser))
     with pytest.raises(CalendarError, match="organiser_email") as err:
         render_invite(t, t.sessions[0])
     assert err.value.exit_code == 2
@@ -292,8 +294,9 @@ def expected_events(t, files: dict[str, list]) -> dict[str, list[tuple]]:
     zone = ZoneInfo("Europe/London")
 
     def utc(s, minutes):
-        local = datetime.combine(t.inspection.date_of(s.day), datetime.min.time()) + timedelta(minutes=minutes)
-        return local.replace(tzinfo=zone).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        day = t.inspection.date_of(s.day)
+        local = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=minutes)
+        return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     return {name: [(event_uid(t.inspection, s.occurrence_id), utc(s, s.start), utc(s, s.end), count)
                    for s, count in events] for name, events in files.items()}
@@ -313,18 +316,23 @@ def write_files(t, folder: Path) -> dict[str, list]:
     return files
 
 
+def as_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def read_icalendar(path: str) -> list[tuple]:
     calendar = icalendar.Calendar.from_ical(Path(path).read_bytes())
-    utc = lambda v: v.dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [(str(e["UID"]), utc(e["DTSTART"]), utc(e["DTEND"]), len(e.get("ATTENDEE", [])
-             if isinstance(e.get("ATTENDEE"), list) else [1] * ("ATTENDEE" in e)))
-            for e in calendar.walk("VEVENT")]
+    events = []
+    for e in calendar.walk("VEVENT"):
+        attendees = e.get("ATTENDEE", [])  # a single attendee comes back alone, not in a list
+        count = len(attendees) if isinstance(attendees, list) else 1
+        events.append((str(e["UID"]), as_utc(e["DTSTART"].dt), as_utc(e["DTEND"].dt), count))
+    return events
 
 
 def read_vobject(path: str) -> list[tuple]:
     calendar = vobject.readOne(Path(path).read_text(encoding="utf-8"))
-    utc = lambda v: v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [(e.uid.value, utc(e.dtstart.value), utc(e.dtend.value), len(e.contents.get("attendee", [])))
+    return [(e.uid.value, as_utc(e.dtstart.value), as_utc(e.dtend.value), len(e.contents.get("attendee", [])))
             for e in calendar.vevent_list]
 
 

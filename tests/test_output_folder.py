@@ -329,7 +329,8 @@ def test_an_infeasible_run_leaves_only_the_explanation_solve_json_and_unschedule
     summary = json.loads(files["solve.json"])
     assert summary == {"status": "INFEASIBLE", "best_bound": 0, "wall_seconds": 1.235,
                        "scheduled": 0, "unscheduled": 1, "seed": 7}
-    assert files["unscheduled.csv"] == b"activity_id,priority,reason\r\nFG1,must,no CQC inspector is free on Tuesday\r\n"
+    assert files["unscheduled.csv"] == (
+        b"activity_id,priority,reason\r\nFG1,must,no CQC inspector is free on Tuesday\r\n")
     assert siblings(out) == ["out"]
 
 
