@@ -86,11 +86,46 @@ def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, 
     inspection = load_inspection(source)
     check_replaceable(out_dir)
     progress = _ProgressLine()
-    result = solve_week(inspection, time_limit=time_limit, seed=seed, workers=workers,
-                        on_progress=progress)
+    try:
+        result = solve_week(inspection, time_limit=time_limit, seed=seed, workers=workers,
+                            on_progress=progress)
+    except Infeasible as err:
+        progress.done()
+        _write_infeasible(inspection, err, out_dir, source, seed)
+        raise
     progress.done()
     write_output(result, out_dir, source=source)
     click.echo(_summary_text(result, out_dir))
+
+
+def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, seed: int) -> None:
+    """exit 1 leaves explanation.txt, solve.json and unscheduled.csv only (SPEC §6)."""
+    from exporters.folder import write_infeasible
+    from models import SolveResult, Unscheduled
+
+    involved = [inspection.activity_by_id[a] for a in err.activity_ids]
+    unscheduled = [Unscheduled(a.id, a.priority, "a must that cannot be held with the others: see explanation.txt")
+                   for a in involved]
+    result = SolveResult(status="INFEASIBLE", timetable=None, objective=0, best_bound=0,
+                         wall_seconds=0.0, seed=seed)
+    write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to spend looking for the smallest set of clashing requirements.")
+def explain(input_path: Path, time_limit: float) -> None:
+    """Say why INPUT's musts cannot all be held (or that they can)."""
+    from loader import load_inspection
+    from scheduler.explain import explanation
+
+    inspection = load_inspection(input_path)
+    reasons, minimal = explanation(inspection, budget=time_limit)
+    if not reasons:
+        click.echo("OK: every must can be held together.")
+        return
+    raise Infeasible(reasons, minimal=minimal)
 
 
 @main.command()

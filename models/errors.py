@@ -43,7 +43,9 @@ class Infeasible(ScheduleError):
 
     exit_code = 1
 
-    def __init__(self, reasons: list[str] | tuple[str, ...], minimal: bool = True):
+    def __init__(self, reasons: list[str] | tuple[str, ...], minimal: bool = True,
+                 activity_ids: tuple[str, ...] = ()):
         self.reasons = tuple(reasons)
         self.minimal = minimal
+        self.activity_ids = activity_ids  # the musts involved, for unscheduled.csv
         super().__init__("\n".join(self.reasons))

@@ -31,8 +31,9 @@ def no_double_booking(v: Variables) -> None:
     for resource, sessions in v.attendance.items():
         if resource in virtual_rooms:
             continue  # an online meeting room may host sessions in parallel
+        switch = v.guard("one place at a time", resource)
         for oid, lit in sessions:
-            v.busy[resource].append(v.resource_interval(oid, lit))
+            v.busy[resource].append(v.resource_interval(oid, v.both(lit, switch)))
 
 
 def travel_between_sites(v: Variables) -> None:
@@ -52,11 +53,12 @@ def travel_between_sites(v: Variables) -> None:
         sites = sorted({s for oid, _ in in_person for s in v.site[oid]})
         if len(sites) < 2:
             continue
+        switch = v.guard("travel", resource)
         for here in sites:
             core, widened = [], []
             for oid, lit in in_person:
                 for site, site_lit in v.site[oid].items():
-                    present = v.both(lit, site_lit)
+                    present = v.both(v.both(lit, switch), site_lit)
                     if site == here:
                         core.append(v.resource_interval(oid, present, demand_tag=f"@{here}"))
                     else:
@@ -76,12 +78,14 @@ def rooms_fit(v: Variables) -> None:
         headcount = len(options.named_attendees) + sum(v.pool[oid].values()) + sum(v.inspector[oid].values())
         for room in options.rooms:
             if room.capacity is not None and not room.virtual:
-                v.model.add(headcount <= room.capacity).only_enforce_if(v.room[oid][room.id])
+                v.model.add(headcount <= room.capacity).only_enforce_if(
+                    v.when("room size", oid, v.room[oid][room.id]))
         inaccessible = [v.room[oid][r.id] for r in options.rooms if not r.virtual and not r.accessible]
         for person, lit in v.pool[oid].items():
             if inspection.person_by_id[person].needs_accessible:
                 for room_lit in inaccessible:
-                    v.model.add_implication(lit, room_lit.negated())
+                    v.model.add_bool_or([lit.negated(), room_lit.negated()]).only_enforce_if(
+                        v.when("accessible room", oid))
 
 
 def inspectors_as_asked(v: Variables) -> None:
@@ -94,11 +98,13 @@ def inspectors_as_asked(v: Variables) -> None:
         items = occ.activity.inspectorates
         if options.inspector_pool and not options.all_inspectors:
             chosen = v.inspector[oid]
-            v.model.add(sum(chosen[i] for i in options.inspector_pool) == len(items) * held)
+            v.model.add(sum(chosen[i] for i in options.inspector_pool) == len(items) * held
+                        ).only_enforce_if(v.when("inspectors", oid))
             for inspectorate in sorted(set(items) - {"any"}):
                 members = [chosen[i] for i in options.inspector_pool
                            if inspection.inspector_by_id[i].inspectorate == inspectorate]
-                v.model.add(sum(members) >= items.count(inspectorate) * held)
+                v.model.add(sum(members) >= items.count(inspectorate) * held
+                            ).only_enforce_if(v.when("inspectors", oid))
         for inspector in options.all_inspectors:
             # attends exactly when held and not unavailable at the session's time
             lit = v.inspector[oid][inspector]
@@ -131,10 +137,11 @@ def nobody_unavailable(v: Variables) -> None:
             if len(free) == len(options.starts):
                 continue
             if not free:
-                v.model.add(lit == 0)
+                v.model.add(lit == 0).only_enforce_if(v.when("unavailable", resource))
             else:
                 v.model.add_linear_expression_in_domain(
-                    v.start[oid], cp_model.Domain.from_values(free)).only_enforce_if(lit)
+                    v.start[oid], cp_model.Domain.from_values(free)).only_enforce_if(
+                    v.when("unavailable", resource, lit))
 
 
 def practitioners_apart_from_managers(v: Variables) -> None:
@@ -151,7 +158,8 @@ def practitioners_apart_from_managers(v: Variables) -> None:
             for manager in inspection.managers_above(person):
                 if manager not in present or (person in named and manager in named):
                     continue  # two named attendees in conflict are refused before solving
-                v.model.add_bool_or([lit.negated(), present[manager].negated()])
+                v.model.add_bool_or([lit.negated(), present[manager].negated()]).only_enforce_if(
+                    v.when("apart from managers", oid))
 
 
 def lunch_and_contact_limits(v: Variables) -> None:
@@ -164,15 +172,16 @@ def lunch_and_contact_limits(v: Variables) -> None:
             lunch = v.model.new_int_var(week_minute(day, s.lunch_earliest),
                                         week_minute(day, s.lunch_latest - s.lunch_minutes),
                                         f"lunch[{inspector.id},{day}]")
-            v.busy[inspector.id].append(v.model.new_fixed_size_interval_var(
-                lunch, s.lunch_minutes, f"lunch_break[{inspector.id},{day}]"))
+            v.busy[inspector.id].append(v.model.new_optional_fixed_size_interval_var(
+                lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]"))
             minutes = []
             for oid, lit in sessions:
                 on = v.attends_on(inspector.id, oid, lit, day)
                 if on is not None:
                     minutes.append(v.candidates[oid].duration * on)
             if sum(v.candidates[oid].duration for oid, _ in sessions if day in v.on_day[oid]) > s.max_inspector_contact_minutes:
-                v.model.add(sum(minutes) <= s.max_inspector_contact_minutes)
+                v.model.add(sum(minutes) <= s.max_inspector_contact_minutes).only_enforce_if(
+                    v.when("contact minutes", inspector.id))
 
 
 def person_daily_cap(v: Variables) -> None:
@@ -184,7 +193,7 @@ def person_daily_cap(v: Variables) -> None:
             on = [v.attends_on(person.id, oid, lit, day) for oid, lit in sessions]
             on = [lit for lit in on if lit is not None]
             if len(on) > cap:
-                v.model.add(sum(on) <= cap)
+                v.model.add(sum(on) <= cap).only_enforce_if(v.when("sessions a day", person.id))
 
 
 def after_and_pools(v: Variables) -> None:
@@ -199,10 +208,11 @@ def after_and_pools(v: Variables) -> None:
         held = v.held[oid]
         for earlier in occ.activity.after:
             for eid in occurrences_of[earlier]:
-                v.model.add(v.end(eid) <= v.start[oid]).only_enforce_if([v.held[eid], held])
+                v.model.add(v.end(eid) <= v.start[oid]).only_enforce_if(
+                    v.when("after", oid, v.held[eid], held))
         if occ.activity.pool is not None:
             chosen = sum(v.pool[oid].values())
-            v.model.add(chosen >= occ.activity.pool_min * held)
+            v.model.add(chosen >= occ.activity.pool_min * held).only_enforce_if(v.when("pool", oid))
             v.model.add(chosen <= occ.activity.pool_max * held)
 
 

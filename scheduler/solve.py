@@ -15,8 +15,9 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from models import Inspection, Session, SolveResult, Timetable
+from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.candidates import DAY, Candidates
+from scheduler.explain import explain_infeasible, precheck
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import held_weight, tie_break_terms, total
 from scheduler.rules import post_rules
@@ -32,11 +33,11 @@ STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
 class WeekModel:
     """The CP-SAT model of one inspection week, with its variables and objective pieces."""
 
-    def __init__(self, inspection: Inspection):
+    def __init__(self, inspection: Inspection, explain: bool = False):
         self.inspection = inspection
         self.model = cp_model.CpModel()
         self.candidates = Candidates(inspection)
-        self.vars = Variables(self.model, inspection, self.candidates)
+        self.vars = Variables(self.model, inspection, self.candidates, explain=explain)
         post_rules(self.vars)
         self.held_weight = held_weight(self.vars)
 
@@ -88,11 +89,13 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.week, self.started, self.on_progress = week, started, on_progress
         self.first_at: float | None = None
+        self.best_at: float | None = None
 
     def on_solution_callback(self) -> None:
         elapsed = time.monotonic() - self.started
         if self.first_at is None:
             self.first_at = elapsed
+        self.best_at = elapsed
         if self.on_progress:
             held = sum(self.boolean_value(h) for h in self.week.vars.held.values())
             self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
@@ -115,6 +118,9 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     """Build the best timetable found within the time limit (see the module docstring)."""
     started = time.monotonic()
     week = WeekModel(inspection)
+    for options in week.candidates:  # cheap reasons first: one must on its own cannot be held
+        if options.occurrence.is_must and (reasons := precheck(inspection, options)):
+            raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
     week.hint(greedy)
@@ -123,9 +129,13 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     solver = _solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
     watcher = _Watcher(week, started, on_progress)
     status = solver.solve(week.model, watcher)
+    phase1 = time.monotonic() - started
+    if status == cp_model.INFEASIBLE:
+        explain_infeasible(inspection)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        from scheduler.explain import explain_infeasible  # only needed on failure
-        explain_infeasible(inspection, status=STATUS.get(status, "UNKNOWN"))
+        raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
+                          "every must was found; no conflict was proven, so a longer --time-limit may "
+                          "find one"], minimal=False)
     objective = int(round(solver.objective_value))
     bound = int(round(solver.best_objective_bound))
     sessions = week.read(solver)
@@ -147,6 +157,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("build_seconds", round(built, 3)),
         ("greedy_weight", Timetable(inspection, tuple(greedy)).held_weight),
         ("greedy_sessions", len(greedy)),
+        ("best_seconds", watcher.best_at),
+        ("phase1_seconds", round(phase1, 3)),
     )
     return SolveResult(
         status="OPTIMAL" if proven else "FEASIBLE", timetable=timetable, objective=objective,

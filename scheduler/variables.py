@@ -18,8 +18,11 @@ Literal = cp_model.IntVar  # a Boolean variable or its negation
 
 
 class Variables:
-    def __init__(self, model: cp_model.CpModel, inspection: Inspection, candidates: Candidates):
+    def __init__(self, model: cp_model.CpModel, inspection: Inspection, candidates: Candidates,
+                 explain: bool = False):
         self.model = model
+        self.explain = explain  # give each requirement a switch (see `guard`)
+        self.guards: dict[tuple[str, str], Literal] = {}
         self.inspection = inspection
         self.candidates = candidates
         self.true = model.new_constant(1)
@@ -41,7 +44,9 @@ class Variables:
     def _add_occurrence(self, options: Options) -> None:
         m, occ = self.model, options.occurrence
         oid, dur = occ.id, options.duration
-        held = self.true if occ.is_must else m.new_bool_var(f"held[{oid}]")
+        held = self.true if occ.is_must and not self.explain else m.new_bool_var(f"held[{oid}]")
+        if occ.is_must and self.explain:
+            m.add_implication(self.guard("must", oid), held)
         self.held[oid] = held
         starts = options.starts or (0,)  # an empty domain: nothing fits; the rules make it unheld
         start = m.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"start[{oid}]")
@@ -92,6 +97,23 @@ class Variables:
         return out
 
     # --- what rules ask ----------------------------------------------------------------------
+    def guard(self, kind: str, subject: str) -> Literal:
+        """The switch of one requirement (e.g. ("travel", "P1")): a fresh literal when explaining
+        infeasibility, so the solver can say which requirements clash; else always true."""
+        if not self.explain:
+            return self.true
+        key = (kind, subject)
+        if key not in self.guards:
+            self.guards[key] = self.model.new_bool_var(f"require[{kind},{subject}]")
+        return self.guards[key]
+
+    def when(self, kind: str, subject: str, *literals: Literal) -> list[Literal]:
+        """Enforcement literals for a constraint of requirement (kind, subject)."""
+        lits = [lit for lit in literals if lit is not self.true]
+        if self.explain:
+            lits.append(self.guard(kind, subject))
+        return lits
+
     def end(self, oid: str):
         return self.start[oid] + self.candidates[oid].duration
 
