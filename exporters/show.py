@@ -36,6 +36,7 @@ TYPE_LABELS: dict[str, str] = {
 BY_KINDS: tuple[str, ...] = ("room", "inspector", "person")
 TIMETABLE_CSV = "timetable.csv"
 UNSCHEDULED_CSV = "unscheduled.csv"
+_COLUMN_SHARE = {"Title": 3, "Type": 2, "Room": 2, "Inspectors": 2, "Attendees": 3}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -225,9 +226,12 @@ def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
     title = heading if by is None else f"{by.capitalize()} {heading}: {len(rows)} session(s)"
     columns = ["Day"] * (by is not None) + ["Time", "Title", "Type"] + ["Room"] * (by != "room") \
         + ["Inspectors", "Attendees"]
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(title), title_justify="left", expand=True)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column in ("Day", "Time"):
+            table.add_column(column, no_wrap=True)
+        else:  # the rest share what is left, titles and attendee lists the most
+            table.add_column(column, overflow="fold", ratio=_COLUMN_SHARE[column])
     for s in rows:
         cells = {
             "Day": s.day_text, "Time": s.time_text, "Title": s.title, "Type": type_label(s.type),

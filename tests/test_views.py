@@ -323,7 +323,7 @@ def test_show_a_missing_or_garbled_folder_is_a_clean_error(tmp_path, content, wh
 
 
 def test_render_table_from_a_timetable_uses_names():
-    text = render_table(hostile_timetable(), by="inspector", resource_id="HM1", width=200)
+    text = render_table(hostile_timetable(), by="inspector", resource_id="HM1", width=300)
     assert text.startswith("Inspector HM1: 8 session(s)\n")
     assert "Hal [bold]Moss[/bold]" in text  # rich markup printed as written
     assert "Room <script>alert(1)</script> · Police HQ" in text
