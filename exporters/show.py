@@ -120,6 +120,9 @@ def read_folder(directory: Path | str) -> ShownWeek:
     """The week in an output folder's timetable.csv (and unscheduled.csv when present), with no
     input tables: ids stand in for names. A missing or garbled file is an InputError (exit 2)."""
     directory = Path(directory)
+    if (directory / "explanation.txt").is_file() and not (directory / TIMETABLE_CSV).is_file():
+        raise InputError([Problem(TIMETABLE_CSV, None, None, f"the run that wrote {directory} found "
+                                  f"no timetable: see {directory / 'explanation.txt'}")])
     problems: list[Problem] = []
     rows = _rows(directory / TIMETABLE_CSV, TIMETABLE_COLUMNS, problems)
     sessions = [s for number, row in rows if (s := _shown_from_row(row, number, problems))]

@@ -328,3 +328,11 @@ def test_render_table_from_a_timetable_uses_names():
     assert "Hal [bold]Moss[/bold]" in text  # rich markup printed as written
     assert "Room <script>alert(1)</script> · Police HQ" in text
     assert "Teams (online)" not in text  # HM1 is not in the online manager interview
+
+
+def test_show_an_infeasible_runs_folder_points_at_its_explanation(tmp_path):
+    (tmp_path / "explanation.txt").write_text("No timetable can hold every must.\n")
+    (tmp_path / "solve.json").write_text('{"status": "INFEASIBLE"}')
+    result = show(tmp_path)
+    assert result.exit_code == 2
+    assert f"found no timetable: see {tmp_path / 'explanation.txt'}" in result.output
