@@ -339,7 +339,7 @@ class _Builder:
         if not site:
             return None
         if "rooms" not in self.unknowable and site not in self.sites:
-            known = ", ".join(self.sites) or "no room has a site yet"
+            known = ", ".join(show(x) for x in self.sites) or "no room has a site yet"
             cells.problem(column, f"no room is on site '{show(site)}' (sites: {known})")
             return None
         return site
@@ -551,8 +551,8 @@ class _Builder:
             elif not named.virtual and mode == "virtual":
                 cells.problem("room", f"'{room}' is a physical room but mode is virtual")
             elif site and not named.virtual and named.site != site:
-                cells.problem("room", f"'{room}' is on site '{named.site}', not on the activity's "
-                                      f"site '{site}'")
+                cells.problem("room", f"'{room}' is on site '{show(named.site or '')}', not on the "
+                                      f"activity's site '{show(site)}'")
         return site, room
 
     def read_inspectors(self, cells: Cells) -> tuple[tuple[str, ...], bool]:

@@ -12,15 +12,16 @@ from models import DAYS, Problem
 from loader.tables import Row, show
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_INT = re.compile(r"[+-]?\d+(?:\.0*)?")
-_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_INT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0"})
 DAY_NAMES = {name.lower(): index for index, name in enumerate(DAYS)} | {
     name.lower(): index for index, name in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday",
                                                        "Friday"))}
+MAX_ID_LENGTH = 64  # ids become file names (calendars/ID.ics) and calendar UIDs
 MAX_NUMBER = 100_000  # far above any real count or minutes; keeps the solver's numbers sane
 
 
@@ -88,32 +89,40 @@ class Cells:
         text = self.required(column) if required else self.text(column)
         if not text:
             return None
-        if not ID_PATTERN.fullmatch(text):
-            self.problem(column, f"'{show(text)}' is not a valid id: use only letters, digits, "
-                                 "'.', '_' and '-'")
-            return None
-        return text
+        return text if self.valid_id(column, text) else None
 
     def ids(self, column: str) -> tuple[str, ...]:
         """A `;` list of ids, duplicates dropped; bad items are reported and left out."""
         out: list[str] = []
         for item in split_list(self.text(column)):
-            if not ID_PATTERN.fullmatch(item):
-                self.problem(column, f"'{show(item)}' is not a valid id: use only letters, digits, "
-                                     "'.', '_' and '-'")
-            elif item not in out:
+            if self.valid_id(column, item) and item not in out:
                 out.append(item)
         return tuple(out)
+
+    def valid_id(self, column: str, text: str) -> bool:
+        if not ID_PATTERN.fullmatch(text):
+            self.problem(column, f"'{show(text)}' is not a valid id: use only letters, digits, "
+                                 "'.', '_' and '-'")
+            return False
+        if len(text) > MAX_ID_LENGTH:
+            self.problem(column, f"'{show(text)}' is too long for an id: use at most "
+                                 f"{MAX_ID_LENGTH} characters")
+            return False
+        return True
 
     def integer(self, column: str, *, minimum: int = 0, maximum: int = MAX_NUMBER,
                 required: bool = False) -> int | None:
         text = self.required(column) if required else self.text(column)
         if not text:
             return None
-        if not _INT.fullmatch(text) or len(text) > 20:
+        if not _INT.fullmatch(text):
             self.problem(column, f"'{show(text)}' is not a whole number")
             return None
-        value = int(float(text)) if "." in text else int(text)
+        whole = text.split(".")[0]
+        if len(whole.lstrip("+-").lstrip("0")) > 12:  # no need to build a huge int to refuse it
+            self.problem(column, f"'{show(text)}' is too large: it must be at most {maximum}")
+            return None
+        value = int(whole)
         if value < minimum:
             self.problem(column, f"{value} is too small: it must be at least {minimum}")
             return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from loader.tables import show
 from models import DAYS, PRIORITIES, Inspection, format_minutes
 
 
@@ -15,7 +16,7 @@ def summary(inspection: Inspection) -> str:
     needed = must_inspector_minutes(inspection)
     available = available_inspector_minutes(inspection)
     share = f" ({needed / available:.0%})" if available else ""
-    title = s.inspection_name + (f", {s.local_authority}" if s.local_authority else "")
+    title = show(s.inspection_name + (f", {s.local_authority}" if s.local_authority else ""), 80)
     lines = [
         f"{title}: week of {DAYS[0]} {s.week_start.isoformat()}, day {format_minutes(s.day_start)}–"
         f"{format_minutes(s.day_end)}, {s.slot_minutes}-minute slots",
@@ -73,4 +74,4 @@ def _counts(values) -> str:
 
 def _counts_of(counter: Counter, order: tuple[str, ...] | None = None) -> str:
     keys = [k for k in order if counter[k]] if order else sorted(counter, key=str)
-    return ", ".join(f"{key} {counter[key]}" for key in keys) or "none"
+    return ", ".join(f"{show(str(key), 60)} {counter[key]}" for key in keys) or "none"

@@ -11,6 +11,7 @@ import csv
 import difflib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -36,10 +37,12 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 TABLE_ORDER: tuple[str, ...] = tuple(COLUMNS)
 REQUIRED_TABLES: tuple[str, ...] = ("settings", "inspectors", "people", "rooms", "activities")
 
-# Control characters nobody can see in a spreadsheet; tab and line breaks are kept in free text.
-_HIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters nobody can see in a spreadsheet (C0 and C1, which calendars and .xlsx refuse);
+# tab and line breaks are kept in free text.
+_HIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Where a CSV cell held bytes that are not UTF-8 (decoded with surrogateescape).
 _NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+_UNSHOWN = frozenset({"Cc", "Cs", "Zl", "Zp"})  # controls, stray bytes, line separators
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,7 @@ def _letter(position: int) -> str:
 
 
 def show(text: str, limit: int = 40) -> str:
-    """A cell quoted in a message: shortened, with hidden characters made visible."""
-    text = _HIDDEN_CONTROL.sub("?", _NOT_UTF8.sub("?", text)).replace("\n", " ")
+    """A cell quoted in a message: one line, shortened, with hidden characters made visible."""
+    text = "".join(" " if c in "\t\r\n" else "?" if unicodedata.category(c) in _UNSHOWN else c
+                   for c in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

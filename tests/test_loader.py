@@ -374,6 +374,10 @@ BROKEN = [
     ("rooms", 2, {"id": "cq1"},
      ("rooms", 4, "id", "'cq1' is already used in inspectors, row 4: ids must be unique across "
                         "inspectors, people and rooms")),
+    ("activities", 2, {"id": "A" * 65},
+     ("activities", 4, "id", f"'{'A' * 39}…' is too long for an id: use at most 64 characters")),
+    ("rooms", 0, {"capacity": "1" + "0" * 20},
+     ("rooms", 2, "capacity", "'100000000000000000000' is too large: it must be at most 100000")),
     ("people", 2, {"manager_id": "M9"}, ("people", 4, "manager_id", "no person has id 'M9'")),
     ("people", 2, {"manager_id": "OF1"},
      ("people", 4, "manager_id", "'OF1' is an inspector, not a person")),
