@@ -191,7 +191,8 @@ def test_bundled_files_are_what_the_generator_writes(tmp_path):
     assert len(written) == len(TABLE_COLUMNS) + 1
     for path in (tmp_path / "csv").iterdir():
         assert path.read_bytes() == (EXAMPLE_DIR / path.name).read_bytes(), path.name
-    assert sorted(p.name for p in EXAMPLE_DIR.iterdir()) == sorted(p.name for p in (tmp_path / "csv").iterdir())
+    generated = sorted(p.name for p in (tmp_path / "csv").iterdir())
+    assert sorted(p.name for p in EXAMPLE_DIR.iterdir()) == generated
     assert _read_workbook(tmp_path / "x.xlsx") == _read_workbook(EXAMPLE_XLSX)
 
 
@@ -244,6 +245,7 @@ def test_example_covers_every_kind_of_row():
     assert len(rows) == 100
     assert {r["type"] for r in rows} == set(ACTIVITY_TYPES)
     assert {r["priority"] for r in rows} == {"must", "high", "medium", "low"}
+    assert 25 <= sum(r["priority"] == "must" for r in rows) <= 40  # none lost to the witness
     assert {r["mode"] for r in rows} == {"in_person", "virtual", "either"}
     kit = next(r for r in rows if r["type"] == "kit_meeting")
     large = next(r for r in t["rooms"] if r["id"] == kit["room"])
