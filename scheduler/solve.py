@@ -20,6 +20,7 @@ from scheduler.candidates import DAY, Candidates
 from scheduler.explain import explain_infeasible, precheck
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import held_weight, tie_break_terms, total
+from scheduler.redundant import REDUNDANT
 from scheduler.rules import post_rules
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.variables import Variables
@@ -39,6 +40,9 @@ class WeekModel:
         self.candidates = Candidates(inspection)
         self.vars = Variables(self.model, inspection, self.candidates, explain=explain)
         post_rules(self.vars)
+        if not explain:
+            for cut in REDUNDANT:
+                cut(self.vars)
         self.held_weight = held_weight(self.vars)
 
     def hint(self, sessions: list[Session]) -> None:

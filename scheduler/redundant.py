@@ -1,0 +1,60 @@
+"""Redundant constraints: implied by the rules, added only to give the solver a stronger bound.
+
+Each inspector's contact minutes are capped per day (rule 9), but the linear relaxation sees that
+cap through "inspector i attends occurrence o on day d" products, which it can make fractional and
+nearly free. Summed over an inspectorate and written over the occurrences' day literals directly,
+the same cap tells the bound early that, say, one HMIP inspector cannot do ten hours of sessions on
+a Tuesday.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from models.inspection import INSPECTORATES
+from scheduler.candidates import DAY
+from scheduler.variables import Variables
+
+
+def _day_capacity(v: Variables, inspector_id: str, day: int) -> int:
+    """Contact minutes an inspector can give on a day: the cap, or less when partly unavailable."""
+    s = v.inspection.settings
+    free = s.day_end - s.day_start
+    for d, start, end in v.inspection.unavailable.get(inspector_id, ()):
+        if d == day:
+            free -= max(0, min(end, s.day_end) - max(start, s.day_start))
+    return max(0, min(s.max_inspector_contact_minutes, free - s.lunch_minutes))
+
+
+def inspectorate_daily_minutes(v: Variables) -> None:
+    """Per inspectorate and day (and for all inspectors together): minutes asked ≤ minutes given."""
+    inspection = v.inspection
+    by_inspectorate = defaultdict(list)
+    for i in inspection.inspectors:
+        by_inspectorate[i.inspectorate].append(i.id)
+    for day in range(5):
+        total_terms = []
+        per_inspectorate = defaultdict(list)
+        for options in v.candidates:
+            oid = options.occurrence.id
+            on = v.on_day[oid].get(day)
+            if on is None or options.all_inspectors:
+                continue
+            a = options.occurrence.activity
+            count = {k: a.inspectorates.count(k) for k in INSPECTORATES}
+            for i in options.named_inspectors:
+                count[inspection.inspector_by_id[i].inspectorate] += 1
+            people = len(options.named_inspectors) + len(a.inspectorates)
+            if people:
+                total_terms.append(options.duration * people * on)
+            for k, n in count.items():
+                if n:
+                    per_inspectorate[k].append(options.duration * n * on)
+        for k, terms in per_inspectorate.items():
+            cap = sum(_day_capacity(v, i, day) for i in by_inspectorate[k])
+            v.model.add(sum(terms) <= cap)
+        if total_terms:
+            cap = sum(_day_capacity(v, i.id, day) for i in inspection.inspectors)
+            v.model.add(sum(total_terms) <= cap)
+
+
+REDUNDANT = (inspectorate_daily_minutes,)
