@@ -19,7 +19,7 @@ from models import (
     format_minutes,
 )
 from models.inspection import INSPECTOR_ROLES, WHOLE_DAY
-from loader.cells import Cells, MAX_NUMBER, split_list
+from loader.cells import Cells, MAX_NUMBER, parse_time, split_list
 from loader.tables import REQUIRED_TABLES, TABLE_ORDER, Source, read_source, show
 
 DAY_MINUTES = 24 * 60
@@ -510,12 +510,13 @@ class _Builder:
         if not text:
             return None, None
         parts = text.split()
-        clock = cells.time("fixed_start") if len(parts) == 1 else None
-        day = None
+        day, clock = None, None
         if len(parts) == 2:
             day = cells.day_value("fixed_start", parts[0], self.week_start)
             clock = cells.time_value("fixed_start", parts[1])
-        elif len(parts) != 1:
+        elif len(parts) == 1 and parse_time(text) is not None:
+            clock = parse_time(text)
+        else:
             cells.problem("fixed_start", f"'{show(text)}' is not a start: write a day and a time "
                                          "(Tue 10:00) or just a time (10:00)")
         if clock is None:
@@ -535,7 +536,10 @@ class _Builder:
                                              f"({format_minutes(s.day_start)}–"
                                              f"{format_minutes(s.day_end)})")
             elif (earliest is not None and clock < earliest) or (latest is not None and end > latest):
-                cells.problem("fixed_start", f"{start_text} is outside earliest/latest")
+                window = (f"{format_minutes(s.day_start if earliest is None else earliest)}–"
+                          f"{format_minutes(s.day_end if latest is None else latest)}")
+                cells.problem("fixed_start", f"{start_text} is outside the earliest–latest window "
+                                             f"({window})")
         return day, clock
 
     def read_place(self, cells: Cells, mode: str) -> tuple[str | None, str | None]:

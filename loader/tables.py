@@ -89,7 +89,7 @@ def read_source(path: Path) -> Source:
         return source
     source.found.update(grids)
     for name, grid in grids.items():
-        table = _table_from_grid(name, grid, source.problems)
+        table = None if grid is None else _table_from_grid(name, grid, source.problems)
         if table is not None:
             source.tables[name] = table
     where = "a file" if path.is_dir() else "a sheet"
@@ -112,8 +112,8 @@ def _known_table(name: str, problems: list[Problem], where: str) -> str | None:
     return None
 
 
-def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, list[list[str]]]:
-    grids: dict[str, list[list[str]]] = {}
+def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, list[list[str]] | None]:
+    grids: dict[str, list[list[str]] | None] = {}
     for file in sorted(folder.iterdir()):
         if file.suffix.lower() != ".csv" or not file.is_file():
             continue
@@ -128,20 +128,20 @@ def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, list[li
             data = file.read_bytes()
         except OSError as err:
             problems.append(Problem(name, None, None, f"cannot read {file.name}: {err.strerror}"))
-            grids[name] = []
+            grids[name] = None  # present but unreadable: already reported
             continue
         grids[name] = _csv_grid(name, data, problems)
     return grids
 
 
-def _csv_grid(name: str, data: bytes, problems: list[Problem]) -> list[list[str]]:
+def _csv_grid(name: str, data: bytes, problems: list[Problem]) -> list[list[str]] | None:
     # surrogateescape keeps going past bytes that are not UTF-8, so each bad cell can be located.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     try:
         return [row for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as err:
         problems.append(Problem(name, None, None, f"is not a readable CSV file ({err})"))
-        return []
+        return None
 
 
 def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, list[list[str]]] | None:

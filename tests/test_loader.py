@@ -301,6 +301,20 @@ def test_non_utf8_cell_is_located(tmp_path):
                                            "UTF-8 text: save the file as 'CSV UTF-8'")]
 
 
+def test_unreadable_file(tmp_path, monkeypatch):
+    folder = write_tables(tmp_path / "input", base_tables())
+    real_read = Path.read_bytes
+
+    def refuse_travel(path: Path) -> bytes:
+        if path.name == "travel.csv":
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_travel)
+    assert problems_of(folder) == [
+        Problem("travel", None, None, "cannot read travel.csv: Permission denied")]
+
+
 def test_empty_csv_file(tmp_path):
     folder = write_tables(tmp_path / "input", base_tables())
     (folder / "groups.csv").write_bytes(b"\r\n\r\n")
@@ -368,6 +382,14 @@ BROKEN = [
     ("activities", 3, {"fixed_start": "next Wed 10:00"},
      ("activities", 5, "fixed_start", "'next Wed 10:00' is not a start: write a day and a time "
                                       "(Tue 10:00) or just a time (10:00)")),
+    ("activities", 3, {"latest": "15:00"},
+     ("activities", 5, "fixed_start", "a start at 14:05 for 60 minutes is outside the "
+                                      "earliest–latest window (09:00–15:00)")),
+    ("activities", 3, {"fixed_start": "Wed"},
+     ("activities", 5, "fixed_start", "'Wed' is not a start: write a day and a time (Tue 10:00) or "
+                                      "just a time (10:00)")),
+    ("activities", 3, {"fixed_start": "Wed 2pm"},
+     ("activities", 5, "fixed_start", "'2pm' is not a time HH:MM (24-hour, e.g. 09:30)")),
     # ids and references
     ("rooms", 2, {"id": "V 1"},
      ("rooms", 4, "id", "'V 1' is not a valid id: use only letters, digits, '.', '_' and '-'")),
