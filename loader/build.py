@@ -55,25 +55,28 @@ def load_inspection(path: Path) -> Inspection:
 
 
 def find_loops(links: dict[str, tuple[str, ...]]) -> list[list[str]]:
-    """Every distinct loop in `links` (id -> ids it points to), each from its first id in order."""
+    """Loops in `links` (id -> ids it points to): at least one wherever there is one, which is
+    enough to tell the user where to cut. An explicit stack, so a long chain cannot overflow."""
     loops: list[list[str]] = []
     seen_loops: set[frozenset[str]] = set()
     done: set[str] = set()
-
-    def visit(node: str, path: list[str]) -> None:
-        for target in links.get(node, ()):
-            if target in path:
+    for start in links:
+        if start in done:
+            continue
+        path, walks = [start], [iter(links[start])]
+        while walks:
+            target = next(walks[-1], None)
+            if target is None:
+                done.add(path.pop())
+                walks.pop()
+            elif target in path:
                 loop = path[path.index(target):]
                 if frozenset(loop) not in seen_loops:
                     seen_loops.add(frozenset(loop))
                     loops.append(loop + [target])
             elif target not in done and target in links:
-                visit(target, path + [target])
-        done.add(node)
-
-    for start in links:
-        if start not in done:
-            visit(start, [start])
+                path.append(target)
+                walks.append(iter(links[target]))
     return loops
 
 
@@ -94,6 +97,8 @@ class _Builder:
         self.partial_groups: set[str] = set()  # a member row was wrong: the size is not known
         self.activities: dict[str, Activity] = {}
         self.activity_rows: dict[str, int] = {}
+        self.activity_ids: dict[str, str] = {}  # lower-cased -> as written: unique in any case
+        self.team_known = True  # every inspector row read cleanly, so inspectorates can be counted
         self.person_rows: dict[str, int] = {}
 
     def rows(self, table: str) -> Iterator[Cells]:
@@ -399,13 +404,14 @@ class _Builder:
         activity_id = cells.id("id")
         if activity_id is None:
             self.reported.add(cells.text("id"))
-        elif activity_id.lower() in {a.lower() for a in self.activity_rows}:
-            other = next(a for a in self.activity_rows if a.lower() == activity_id.lower())
+        elif activity_id.lower() in self.activity_ids:
+            other = self.activity_ids[activity_id.lower()]
             cells.problem("id", f"activity '{activity_id}' is already defined in row "
                                 f"{self.activity_rows[other]}")
             activity_id = None
         else:
             self.activity_rows[activity_id] = cells.number
+            self.activity_ids[activity_id.lower()] = activity_id
         kind = cells.choice("type", ACTIVITY_TYPES, what="activity type") or ""
         title = cells.required("title") or ""
         duration = self.read_duration(cells)
