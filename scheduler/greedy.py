@@ -23,12 +23,12 @@ class _Diary:
     day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     day_sessions: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
 
-    def free(self, resource: str, start: int, end: int, site: str | None, *, check_overlap=True) -> bool:
+    def free(self, resource: str, start: int, end: int, site: str | None) -> bool:
         day = start // DAY
         if not self.inspection.is_free(resource, day, start % DAY, end % DAY or DAY):
             return False
         for s, e, other_site in self.busy[resource]:
-            if check_overlap and s < end and start < e:
+            if s < end and start < e:
                 return False
             if site and other_site and other_site != site and s // DAY == day:
                 travel = self.inspection.travel_minutes(site, other_site)
@@ -130,6 +130,8 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
                 continue
             room_left = (room.capacity if room.capacity is not None and not room.virtual else 10**6) \
                 - len(inspectors) - len(options.named_attendees)
+            if room_left < 0:
+                continue
             pool = _pick_pool(inspection, options, diary, start, end, site, room, room_left)
             if pool is None:
                 continue

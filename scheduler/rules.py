@@ -40,12 +40,37 @@ def travel_between_sites(v: Variables) -> None:
     """4. Between one person's in-person sessions on different sites, at least the travel time.
 
     Instead of one constraint per pair of sessions (which grows with the square of an inspector's
-    candidate sessions), each resource gets one cumulative per site s: its sessions at s count in
-    full (demand C = capacity) and its sessions elsewhere count 1, widened on both sides by the
-    travel time to s. A session at s therefore cannot meet a widened session from another site,
-    while widened sessions may overlap each other freely. Online sessions take no part.
+    candidate sessions), each resource gets one cumulative per site s. Each of its sessions appears
+    twice there: as itself, with demand C (the capacity) when held at s; and widened on both sides
+    by the travel time to s, with demand 1, when held in person elsewhere. So nothing can happen at
+    s while the resource is on its way to or from another site, while sessions elsewhere may crowd
+    together freely. The widening depends only on the session and s, so all resources share it.
+    Online sessions take no part: they neither need nor break travel.
     """
     inspection = v.inspection
+    widened: dict[tuple[str, str], tuple] = {}  # (occurrence, site) -> (start, size, end, away)
+
+    def widen(oid: str, here: str):
+        if (oid, here) not in widened:
+            sites = v.site[oid]
+            elsewhere = [lit for site, lit in sites.items() if site != here]
+            # a cumulative's demand must be a single variable
+            away = elsewhere[0] if len(elsewhere) == 1 else v.define(
+                f"away_from[{oid},{here}]", 0, 1, 0, [(1, lit) for lit in elsewhere])
+            travel = {site: inspection.travel_minutes(site, here) for site in sites if site != here}
+            start, end = v.start[oid], v.end(oid)
+            if len(set(travel.values())) == 1:  # one journey time, whichever site: a fixed widening
+                t = next(iter(travel.values()))
+                widened[(oid, here)] = (start - t, v.candidates[oid].duration + 2 * t, end + t, away)
+            else:
+                dur = v.candidates[oid].duration
+                w = v.define(f"travel_to[{oid},{here}]", 0, max(travel.values()), 0,
+                             [(t, sites[site]) for site, t in travel.items()])
+                lo = v.define(f"leave_for[{oid},{here}]", -DAY, 6 * DAY, 0, [(1, start), (-1, w)])
+                hi = v.define(f"back_from[{oid},{here}]", -DAY, 6 * DAY, dur, [(1, start), (1, w)])
+                widened[(oid, here)] = (lo, v.candidates[oid].duration + 2 * w, hi, away)
+        return widened[(oid, here)]
+
     for resource, sessions in v.attendance.items():
         if resource in inspection.room_by_id:
             continue
@@ -54,20 +79,21 @@ def travel_between_sites(v: Variables) -> None:
         if len(sites) < 2:
             continue
         switch = v.guard("travel", resource)
+        capacity = len(in_person) + 1
         for here in sites:
-            core, widened = [], []
+            intervals, demands = [], []
             for oid, lit in in_person:
-                for site, site_lit in v.site[oid].items():
-                    present = v.both(v.both(lit, switch), site_lit)
-                    if site == here:
-                        core.append(v.resource_interval(oid, present, demand_tag=f"@{here}"))
-                    else:
-                        t = inspection.travel_minutes(site, here)
-                        if t:
-                            widened.append(v.resource_interval(oid, present, t, t, f"~{here}"))
-            if core and widened:
-                capacity = len(widened) + 1
-                v.model.add_cumulative(core + widened, [capacity] * len(core) + [1] * len(widened), capacity)
+                present = v.both(lit, switch)
+                if here in v.site[oid]:
+                    intervals.append(v.resource_interval(oid, present, demand_tag=f"@{here}"))
+                    demands.append(capacity * v.site[oid][here])
+                if set(v.site[oid]) - {here}:
+                    start, size, end, away = widen(oid, here)
+                    intervals.append(v.model.new_optional_interval_var(
+                        start, size, end, present, f"travel[{oid},{resource}~{here}]"))
+                    demands.append(away)
+            if len(intervals) > 1 and any(here in v.site[oid] for oid, _ in in_person):
+                v.model.add_cumulative(intervals, demands, capacity)
 
 
 def rooms_fit(v: Variables) -> None:
@@ -172,6 +198,7 @@ def lunch_and_contact_limits(v: Variables) -> None:
             lunch = v.model.new_int_var(week_minute(day, s.lunch_earliest),
                                         week_minute(day, s.lunch_latest - s.lunch_minutes),
                                         f"lunch[{inspector.id},{day}]")
+            v.lunch[(inspector.id, day)] = lunch
             v.busy[inspector.id].append(v.model.new_optional_fixed_size_interval_var(
                 lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]"))
             minutes = []

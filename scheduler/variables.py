@@ -37,6 +37,10 @@ class Variables:
         self.attendance: dict[str, list[tuple[str, Literal]]] = defaultdict(list)  # resource -> (occ, lit)
         self.busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)  # resource -> intervals
         self._both: dict[tuple[int, int], Literal] = {}
+        self.and_parts: dict[int, tuple[Literal, Literal]] = {}  # and-literal index -> its parts
+        self.lunch: dict[tuple[str, int], cp_model.IntVar] = {}  # (inspector, day) -> break start
+        # var = offset + sum(coef * term): helpers the rules define, so a hint can fill them in
+        self.definitions: list[tuple[cp_model.IntVar, int, list[tuple[int, cp_model.IntVar]]]] = []
         for options in candidates:
             self._add_occurrence(options)
 
@@ -114,11 +118,21 @@ class Variables:
             lits.append(self.guard(kind, subject))
         return lits
 
+    def define(self, name: str, lo: int, hi: int, offset: int, terms: list[tuple[int, Literal]]):
+        """A new variable equal to offset + sum(coef * var) (recorded for complete hints)."""
+        var = self.model.new_int_var(lo, hi, name)
+        self.model.add(var == offset + sum(c * t for c, t in terms))
+        self.definitions.append((var, offset, terms))
+        return var
+
     def end(self, oid: str):
         return self.start[oid] + self.candidates[oid].duration
 
     def both(self, a: Literal, b: Literal) -> Literal:
-        """A literal that is true exactly when a and b are (cached: one per pair)."""
+        """A literal that is true whenever a and b both are (cached: one per pair).
+
+        Every use is monotone (an interval's presence, a term of an upper-bounded sum), so only
+        "a and b imply it" is posted; the solver never gains by setting it true on its own."""
         if a is self.true:
             return b
         if b is self.true or a is b:
@@ -126,9 +140,9 @@ class Variables:
         key = (min(a.index, b.index), max(a.index, b.index))
         if key not in self._both:
             lit = self.model.new_bool_var(f"and[{a.name},{b.name}]")
-            self.model.add_bool_and([a, b]).only_enforce_if(lit)
             self.model.add_bool_or([a.negated(), b.negated(), lit])
             self._both[key] = lit
+            self.and_parts[lit.index] = (a, b)
         return self._both[key]
 
     def attends_on(self, resource: str, oid: str, lit: Literal, day: int) -> Literal | None:
@@ -136,6 +150,8 @@ class Variables:
         on_day = self.on_day[oid].get(day)
         if on_day is None:
             return None
+        if on_day is self.held[oid]:
+            return lit  # one possible day: attending already implies it is held that day
         return self.both(lit, on_day)
 
     def resource_interval(self, oid: str, lit: Literal, before: int = 0, after: int = 0, demand_tag: str = ""):

@@ -1,0 +1,222 @@
+"""What-if: someone drops out; re-solve keeping the baseline's sessions, with the fewest changes.
+
+1. The request is applied to the inspection (`apply_whatif`): a dropped inspector, person or room is
+   unavailable from `now` on; a dropped named inspector becomes one more "inspectorate" item of the
+   same inspectorate (so another one can step in); a dropped named attendee is no longer required,
+   and a session left with no partner attendee (team meetings aside, pools aside) is cancelled.
+2. The week model is built on that inspection and told: what started before `now` is frozen as it
+   was; nothing starts before `now`; nothing the baseline did not hold is added.
+3. Objective (SPEC §4 for what-ifs): first the baseline's held weight kept, then the fewest changes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from models import Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
+from models.changes import WhatIf, change_kind, changes_between
+from models.inspection import DAYS
+from scheduler.candidates import DAY
+from scheduler.explain import explain_infeasible, precheck
+from scheduler.solve import STATUS, WeekModel, _solver, _Watcher
+from scheduler.unscheduled import unscheduled_reasons
+
+NEEDS_SUBSTITUTE = "needs a substitute"
+ALL_PARTNERS_OUT = "its partner attendees have all dropped out"
+
+
+def _now_minute(request: WhatIf) -> int:
+    return -1 if request.now is None else request.now[0] * DAY + request.now[1]
+
+
+def frozen_sessions(baseline: Timetable, request: WhatIf) -> dict[str, Session]:
+    """Sessions that started before `now`: they have happened and stay exactly as they were."""
+    now = _now_minute(request)
+    return {s.occurrence_id: s for s in baseline.sessions if s.day * DAY + s.start < now}
+
+
+def _drop_unavailability(resource: str, request: WhatIf, frozen: dict[str, Session]) -> list[Unavailability]:
+    """Out from `now` (or from the end of a session under way then) to the end of the week."""
+    if request.now is None:
+        return [Unavailability(resource, d, reason="dropped out") for d in range(5)]
+    day, minute = request.now
+    for s in frozen.values():
+        if s.day == day and resource in s.everyone + (s.room_id,):
+            minute = max(minute, s.end)
+    out = [Unavailability(resource, day, minute, 24 * 60, "dropped out")] if minute < 24 * 60 else []
+    return out + [Unavailability(resource, d, reason="dropped out") for d in range(day + 1, 5)]
+
+
+def apply_whatif(inspection: Inspection, request: WhatIf, frozen: dict[str, Session]
+                 ) -> tuple[Inspection, dict[str, str]]:
+    """The inspection as it stands after the dropouts, and the activities cancelled for want of
+    partner attendees (activity id -> reason)."""
+    dropped = set(request.drop)
+    extra = [u for r in request.drop for u in _drop_unavailability(r, request, frozen)]
+    extra += [Unavailability(r, d, s, e, "unavailable (what-if)") for r, d, s, e in request.unavailable]
+    cancelled: dict[str, str] = {}
+    activities = []
+    for a in inspection.activities:
+        gone_inspectors = [i for i in a.inspectors if i in dropped]
+        if gone_inspectors and not a.all_inspectors:
+            a = replace(a, inspectors=tuple(i for i in a.inspectors if i not in dropped),
+                        inspectorates=a.inspectorates + tuple(
+                            inspection.inspector_by_id[i].inspectorate for i in gone_inspectors))
+        if any(p in dropped for p in a.attendees):
+            left = tuple(p for p in a.attendees if p not in dropped)
+            if not left and a.pool is None and a.type != "team_meeting":
+                cancelled[a.id] = NEEDS_SUBSTITUTE if a.is_must else ALL_PARTNERS_OUT
+                a = replace(a, priority="low")  # no longer a must: it cannot go ahead
+            a = replace(a, attendees=left)
+        activities.append(a)
+    adjusted = replace(inspection, activities=tuple(activities),
+                       unavailability=inspection.unavailability + tuple(extra))
+    return adjusted, cancelled
+
+
+def _fix(week: WeekModel, session: Session) -> None:
+    """Pin an occurrence to how it was held."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    m.add(v.held[oid] == 1)
+    m.add(v.start[oid] == session.day * DAY + session.start)
+    for room_id, lit in v.room[oid].items():
+        m.add(lit == (room_id == session.room_id))
+    for inspector, lit in v.inspector[oid].items():
+        if lit is not v.held[oid]:
+            m.add(lit == (inspector in session.inspector_ids))
+    for person, lit in v.pool[oid].items():
+        m.add(lit == (person in session.attendee_ids))
+
+
+def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
+    """A literal that can be true only if the occurrence is held exactly as in the baseline."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    if session.room_id not in v.room[oid]:
+        return None
+    missing = [i for i in session.inspector_ids if i not in v.inspector[oid]]
+    pool = set(session.attendee_ids) - set(week.candidates[oid].named_attendees)
+    if missing or not pool <= set(v.pool[oid]) or not set(week.candidates[oid].named_attendees) <= set(session.attendee_ids):
+        return None
+    same = m.new_bool_var(f"unchanged[{oid}]")
+    m.add_implication(same, v.held[oid])
+    m.add(v.start[oid] == session.day * DAY + session.start).only_enforce_if(same)
+    m.add_implication(same, v.room[oid][session.room_id])
+    for inspector, lit in v.inspector[oid].items():
+        m.add_implication(same, lit if inspector in session.inspector_ids else lit.negated())
+    for person, lit in v.pool[oid].items():
+        m.add_implication(same, lit if person in pool else lit.negated())
+    return same
+
+
+def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time_limit: float = 60.0,
+           seed: int = 0, workers: int = 2, on_progress=None, check: bool = True) -> SolveResult:
+    started = time.monotonic()
+    frozen = frozen_sessions(baseline, request)
+    adjusted, cancelled = apply_whatif(inspection, request, frozen)
+    week = WeekModel(adjusted)
+    for options in week.candidates:
+        if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
+            from models import Infeasible
+            raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
+    v, m = week.vars, week.model
+    now = _now_minute(request)
+    base = {s.occurrence_id: s for s in baseline.sessions}
+    kept_weight, unchanged, forced_changes = [], [], 0
+    for options in week.candidates:
+        occ = options.occurrence
+        oid = occ.id
+        if oid in frozen:
+            _fix(week, frozen[oid])
+            continue
+        if oid not in base or occ.activity.id in cancelled:
+            m.add(v.held[oid] == 0)  # nothing new is added; a cancelled one is not held
+            continue
+        m.add(v.start[oid] >= now).only_enforce_if(v.held[oid])
+        if not occ.is_must:
+            kept_weight.append(occ.activity.weight * v.held[oid])
+        same = _unchanged(week, base[oid])
+        if same is None:
+            forced_changes += 1
+        else:
+            unchanged.append(same)
+    scale = len(base) + 1  # a kept occurrence outweighs any number of changes (SPEC §4 order)
+    m.maximize(scale * sum(kept_weight) + sum(unchanged))
+    week.hint(list(baseline.sessions))
+    solver = _solver(seed, workers, time_limit=time_limit)
+    status = solver.solve(m, _Watcher(week, started, on_progress))
+    if status == cp_model.INFEASIBLE:
+        explain_infeasible(_with_frozen_as_fixed(adjusted, frozen))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        from models import Infeasible
+        raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding every "
+                          "must was found"], minimal=False)
+    sessions = [frozen.get(s.occurrence_id, s) for s in week.read(solver)]
+    sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]
+    timetable = Timetable(adjusted, tuple(sessions))
+    unscheduled = _unscheduled(timetable, week, base, cancelled)
+    timetable = Timetable(adjusted, timetable.sessions, unscheduled)
+    if check:
+        _check(timetable, frozen)
+    changes = changes_between(baseline, timetable)
+    return SolveResult(
+        status=STATUS.get(status, "UNKNOWN"), timetable=timetable,
+        objective=timetable.held_weight, best_bound=timetable.held_weight if status == cp_model.OPTIMAL
+        else max(timetable.held_weight, int(solver.best_objective_bound) // scale),
+        wall_seconds=round(time.monotonic() - started, 3), seed=seed,
+        changes=len(changes), changes_proven_minimal=status == cp_model.OPTIMAL,
+    )
+
+
+def _sequenced(session: Session, old: Session | None) -> Session:
+    """Unchanged occurrences keep their SEQUENCE; changed ones raise it by one."""
+    if old is None:
+        return session
+    if change_kind(old, session) is None:
+        return replace(session, sequence=old.sequence)
+    return replace(session, sequence=old.sequence + 1)
+
+
+def _unscheduled(timetable: Timetable, week: WeekModel, base: dict[str, Session],
+                 cancelled: dict[str, str]) -> tuple[Unscheduled, ...]:
+    original = {a.id: a for a in timetable.inspection.activities}
+    out = []
+    for u in unscheduled_reasons(timetable, week.candidates):
+        if u.occurrence_id not in base:
+            continue  # the baseline did not hold it either
+        reason = cancelled.get(u.activity_id)
+        if reason is not None:
+            day = u.occurrence_id.split("@")[1] if "@" in u.occurrence_id else None
+            reason = f"not held on {day}: {reason}" if day else reason
+            priority = "must" if reason.endswith(NEEDS_SUBSTITUTE) else original[u.activity_id].priority
+            out.append(Unscheduled(u.activity_id, priority, reason, u.occurrence_id))
+        else:
+            out.append(replace(u, reason="cancelled by this what-if: " + u.reason))
+    return tuple(out)
+
+
+def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:
+    """The checker on the new week; what only concerns sessions that already happened is history."""
+    from checker import check_timetable
+
+    live = {s.occurrence_id for s in timetable.sessions} - set(frozen)
+    problems = [p for p in check_timetable(timetable)
+                if not (any(f in p for f in frozen) and not any(o in p for o in live))]
+    if problems:
+        raise AssertionError("the what-if broke a rule (a bug):\n" + "\n".join(problems))
+
+
+def _with_frozen_as_fixed(inspection: Inspection, frozen: dict[str, Session]) -> Inspection:
+    """For explanations: frozen sessions become fixed-time musts, so they show up as such."""
+    acts = []
+    for a in inspection.activities:
+        mine = [s for s in frozen.values() if s.activity_id == a.id]
+        if mine and not a.recurs_daily:
+            s = mine[0]
+            a = replace(a, fixed_day=s.day, fixed_time=s.start, days=(s.day,))
+        acts.append(a)
+    return replace(inspection, activities=tuple(acts))
+
+
+__all__ = ["whatif", "apply_whatif", "frozen_sessions", "NEEDS_SUBSTITUTE", "DAYS"]
