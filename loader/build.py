@@ -165,6 +165,12 @@ class _Builder:
         if "settings" in self.tables and "week_start" not in rows:
             self.problems.append(Problem("settings", None, "key", "week_start is missing: add a row "
                                          "week_start with the Monday of the on-site week (YYYY-MM-DD)"))
+        if "organiser_email" in rows and "organiser_email" not in values and "organiser_email" not in bad:
+            # Every invite and calendar needs an organiser: said now, not after a whole solve.
+            self.problems.append(Problem(
+                "settings", rows["organiser_email"], "value",
+                "organiser_email is blank: give the scheduling mailbox that sends the invitations "
+                "(Outlook needs an organiser, who is not one of the attendees)"))
         self.week_start = values.pop("week_start", None)
         settings = self.check_day_hours(values, rows, bad)
         self.settings = settings

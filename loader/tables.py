@@ -239,14 +239,17 @@ def _table_from_grid(name: str, grid: list[list[str]], problems: list[Problem]) 
             columns.append(None)
             continue
         if column in seen:
-            problems.append(Problem(name, header_number, column, f"the column appears twice "
+            problems.append(Problem(name, header_number, show(column), f"the column appears twice "
                                     f"(columns {_letter(seen[column])} and {_letter(position)})"))
             columns.append(None)
             continue
         seen[column] = position
         columns.append(column)
         if column not in required and column not in optional:
-            problems.append(Problem(name, header_number, column, f"unknown column '{raw.strip()}': "
+            # Shown on one line, shortened: a header can hold anything, even a whole file behind a
+            # stray quote.
+            problems.append(Problem(name, header_number, show(column),
+                                    f"unknown column '{show(raw.strip())}': "
                                     f"{name} has the columns {', '.join(required + optional)}"))
     for column in required:
         if column not in seen and header_ok:
