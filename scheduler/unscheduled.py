@@ -1,17 +1,60 @@
-"""Why each optional occurrence was left out, in words a timetabling lead can act on."""
+"""Why each optional occurrence was left out, in words a timetabling lead can act on: either it
+cannot be held at all (and which requirement rules out every time), or it competes for inspectors,
+people or rooms with the sessions that were held (named, highest priority first)."""
 from __future__ import annotations
 
-from models import DAYS, Timetable, Unscheduled
-from scheduler.candidates import Candidates, Options
+from models import DAYS, PRIORITY_WEIGHT, Session, Timetable, Unscheduled
+from scheduler.candidates import DAY, Candidates, Options
 
 
-def _no_slot_reason(options: Options) -> str | None:
+def _needs(timetable: Timetable, options: Options) -> set[str]:
+    """Everyone and everything the occurrence would use for sure or could use."""
     a = options.occurrence.activity
-    if not options.starts:
-        return f"no start time fits {a.duration} minutes inside its allowed days and hours"
-    if not options.rooms:
-        return "no room fits: check its mode, site, named room, size and accessibility"
-    return None
+    inspection = timetable.inspection
+    wanted = set(a.inspectorates)
+    needs = set(options.named_inspectors) | set(options.named_attendees) | set(options.pool_members)
+    needs |= {i.id for i in inspection.inspectors if i.inspectorate in wanted or "any" in wanted}
+    if a.room:
+        needs.add(a.room)
+    return needs
+
+
+def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, set[str]]]:
+    needs = _needs(timetable, options)
+    window = [(t, t + options.duration) for t in options.starts]
+    lo = min((s for s, _ in window), default=0)
+    hi = max((e for _, e in window), default=0)
+    out = []
+    for s in timetable.sessions:
+        begin, end = s.day * DAY + s.start, s.day * DAY + s.end
+        shared = needs & (set(s.everyone) | {s.room_id})
+        if shared and begin < hi and lo < end and s.day in options.days:
+            out.append((s, shared))
+    by_id = timetable.inspection.occurrence_by_id
+    out.sort(key=lambda x: (-PRIORITY_WEIGHT.get(by_id[x[0].occurrence_id].activity.priority, 1000)
+                            if by_id[x[0].occurrence_id].activity.priority != "must" else -10**6,
+                            x[0].day, x[0].start))
+    return out
+
+
+def _reason(timetable: Timetable, options: Options) -> str:
+    from scheduler.explain import precheck  # words shared with infeasibility explanations
+
+    blocked = precheck(timetable.inspection, options)
+    if blocked:
+        return "it cannot be held at all: " + blocked[0]
+    rivals = _competitors(timetable, options)
+    if not rivals:
+        return ("no free combination of room, inspectors and attendees fits alongside the sessions held "
+                "(lunch breaks, travel and daily limits included)")
+    by_id = timetable.inspection.occurrence_by_id
+    named = []
+    for session, shared in rivals[:3]:
+        activity = by_id[session.occurrence_id].activity
+        named.append(f"'{activity.title}' ({activity.priority}, {DAYS[session.day]} {session.start_text}; "
+                     f"{', '.join(sorted(shared))})")
+    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
+    return "it competes for the same inspectors, people or rooms with " + "; ".join(named) + more
 
 
 def unscheduled_reasons(timetable: Timetable, candidates: Candidates) -> tuple[Unscheduled, ...]:
@@ -21,9 +64,7 @@ def unscheduled_reasons(timetable: Timetable, candidates: Candidates) -> tuple[U
         occ = options.occurrence
         if occ.id in held or occ.is_must:
             continue
-        reason = _no_slot_reason(options) or (
-            "every time it could be held clashes with sessions of higher or equal priority "
-            "for the inspectors, people or rooms it needs")
+        reason = _reason(timetable, options)
         if occ.activity.recurs_daily:
             reason = f"not held on {DAYS[occ.days[0]]}: {reason}"
         out.append(Unscheduled(occ.activity.id, occ.activity.priority, reason, occ.id))
