@@ -17,9 +17,9 @@ from ortools.sat.python import cp_model
 
 from models import Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
 from models.changes import WhatIf, change_kind, changes_between
-from models.inspection import DAYS
+from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY
-from scheduler.explain import explain_infeasible, precheck
+from scheduler.explain import precheck
 from scheduler.solve import STATUS, WeekModel, _solver, _Watcher
 from scheduler.unscheduled import unscheduled_reasons
 
@@ -123,7 +123,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     v, m = week.vars, week.model
     now = _now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions}
-    kept_weight, unchanged, forced_changes = [], [], 0
+    kept_weight, unchanged, kept_parts, forced_changes = [], [], [], 0
     for options in week.candidates:
         occ = options.occurrence
         oid = occ.id
@@ -141,13 +141,19 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
             forced_changes += 1
         else:
             unchanged.append(same)
+        kept_parts += _parts_kept(week, base[oid])
     scale = len(base) + 1  # a kept occurrence outweighs any number of changes (SPEC §4 order)
-    m.maximize(scale * sum(kept_weight) + sum(unchanged))
+    parts_scale = sum(w for w, _ in kept_parts) + 1  # a change avoided outweighs any parts kept
+    m.maximize(parts_scale * (scale * sum(kept_weight) + sum(unchanged))
+               + sum(w * lit for w, lit in kept_parts))
+    divisor = scale * parts_scale
+    # Weights as the input gives them: a must cancelled for want of partners is "low" only in `adjusted`.
+    frozen_weight = sum(inspection.occurrence_by_id[oid].activity.weight for oid in frozen)
     week.hint(list(baseline.sessions))
     solver = _solver(seed, workers, time_limit=time_limit)
-    status = solver.solve(m, _Watcher(week, started, on_progress))
+    status = solver.solve(m, _Watcher(week, started, _held_weight_progress(on_progress, divisor, frozen_weight)))
     if status == cp_model.INFEASIBLE:
-        explain_infeasible(_with_frozen_as_fixed(adjusted, frozen))
+        _explain(_with_frozen_as_fixed(adjusted, frozen), request)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         from models import Infeasible
         raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding every "
@@ -155,18 +161,59 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     sessions = [frozen.get(s.occurrence_id, s) for s in week.read(solver)]
     sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]
     timetable = Timetable(adjusted, tuple(sessions))
-    unscheduled = _unscheduled(timetable, week, base, cancelled)
+    unscheduled = _unscheduled(timetable, week, base, cancelled, baseline.unscheduled, inspection)
     timetable = Timetable(adjusted, timetable.sessions, unscheduled)
     if check:
         _check(timetable, frozen)
     changes = changes_between(baseline, timetable)
+    held = Timetable(inspection, timetable.sessions).held_weight
     return SolveResult(
         status=STATUS.get(status, "UNKNOWN"), timetable=timetable,
-        objective=timetable.held_weight, best_bound=timetable.held_weight if status == cp_model.OPTIMAL
-        else max(timetable.held_weight, int(solver.best_objective_bound) // scale),
+        objective=held, best_bound=held if status == cp_model.OPTIMAL
+        else max(held, frozen_weight + int(solver.best_objective_bound) // divisor),
         wall_seconds=round(time.monotonic() - started, 3), seed=seed,
         changes=len(changes), changes_proven_minimal=status == cp_model.OPTIMAL,
     )
+
+
+def _parts_kept(week: WeekModel, session: Session) -> list[tuple[int, cp_model.IntVar]]:
+    """(weight, literal) for each part of a baseline session kept as it was: its start (weighed by
+    everyone it would disturb), its room, each inspector and each pool member. Once an occurrence
+    must change anyway, this keeps the change to what the dropout forces (no needless move, no pool
+    member swapped out, no second inspector replaced)."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    same_start = m.new_bool_var(f"same_start[{oid}]")
+    m.add_implication(same_start, v.held[oid])
+    m.add(v.start[oid] == session.day * DAY + session.start).only_enforce_if(same_start)
+    parts = [(len(session.everyone) + 1, same_start)]
+    if session.room_id in v.room[oid]:
+        parts.append((1, v.room[oid][session.room_id]))
+    parts += [(1, v.inspector[oid][i]) for i in session.inspector_ids if i in v.inspector[oid]]
+    parts += [(1, v.pool[oid][p]) for p in session.attendee_ids if p in v.pool[oid]]
+    return parts
+
+
+def _held_weight_progress(on_progress, divisor: int, frozen_weight: int):
+    """The progress line in the held weight of SPEC §4.1, as for solve (not the scaled objective)."""
+    if on_progress is None:
+        return None
+    return lambda elapsed, objective, bound, held: on_progress(
+        elapsed, frozen_weight + objective // divisor, frozen_weight + bound // divisor, held)
+
+
+def _explain(inspection: Inspection, request: WhatIf) -> None:
+    """Raise Infeasible with the reasons; the explainer does not know `now` or the baseline, so
+    where it finds the musts feasible without them, say that in words instead of nothing."""
+    from models import Infeasible
+    from scheduler.explain import explanation, involved_activities
+
+    reasons, minimal = explanation(inspection)
+    if reasons:
+        raise Infeasible(reasons, minimal=minimal, activity_ids=involved_activities(inspection, reasons))
+    when = f" after {DAYS[request.now[0]]} {format_minutes(request.now[1])}" if request.now else ""
+    raise Infeasible([f"the musts still to be held cannot all be held{when} with the inspectors, people "
+                      "and rooms that remain, without adding sessions the baseline did not hold"],
+                     minimal=False)
 
 
 def _sequenced(session: Session, old: Session | None) -> Session:
@@ -179,21 +226,32 @@ def _sequenced(session: Session, old: Session | None) -> Session:
 
 
 def _unscheduled(timetable: Timetable, week: WeekModel, base: dict[str, Session],
-                 cancelled: dict[str, str]) -> tuple[Unscheduled, ...]:
-    original = {a.id: a for a in timetable.inspection.activities}
+                 cancelled: dict[str, str], before: tuple[Unscheduled, ...],
+                 inspection: Inspection) -> tuple[Unscheduled, ...]:
+    original = inspection.activity_by_id  # the input's priorities (`adjusted` made cancelled ones low)
     out = []
     for u in unscheduled_reasons(timetable, week.candidates):
-        if u.occurrence_id not in base:
-            continue  # the baseline did not hold it either
         reason = cancelled.get(u.activity_id)
-        if reason is not None:
+        if reason is not None:  # also when an earlier what-if of the chain cancelled it
             day = u.occurrence_id.split("@")[1] if "@" in u.occurrence_id else None
             reason = f"not held on {day}: {reason}" if day else reason
             priority = "must" if reason.endswith(NEEDS_SUBSTITUTE) else original[u.activity_id].priority
             out.append(Unscheduled(u.activity_id, priority, reason, u.occurrence_id))
+        elif u.occurrence_id not in base:  # the baseline did not hold it either: still listed (SPEC §5)
+            out.append(replace(u, reason=_baseline_reason(u, before)))
         else:
             out.append(replace(u, reason="cancelled by this what-if: " + u.reason))
     return tuple(out)
+
+
+def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
+    """The reason the baseline gave for leaving the occurrence out (its unscheduled.csv rows carry
+    the activity id, and `not held on Tue:` for one day of a daily activity)."""
+    day = f"not held on {u.occurrence_id.split('@')[1]}" if u.occurrence_id and "@" in u.occurrence_id else ""
+    for b in before:
+        if b.activity_id == u.activity_id and b.reason.startswith(day):
+            return f"not held in the baseline ({b.reason}); a what-if adds no session"
+    return "not held in the baseline; a what-if adds no session"
 
 
 def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:

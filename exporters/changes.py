@@ -1,0 +1,76 @@
+"""What a what-if sends (SPEC §5): changes.csv, the outbox/ of invites and cancellations to send now,
+and the cancellations that join invites/. Pure renderers: a timetable and its changes in, bytes out.
+
+The iTIP rules Outlook relies on: every file keeps the occurrence's UID; a changed occurrence goes
+out as a REQUEST with the raised SEQUENCE to everyone now in it; a cancelled one as a CANCEL
+(STATUS:CANCELLED, raised SEQUENCE) to everyone who had it; people taken out of an occurrence that
+goes ahead get `OCCURRENCE.cancel.ics`, a CANCEL naming only them. Unchanged occurrences send nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from models import DAYS, Session, Timetable, format_minutes
+from models.changes import Change
+from exporters.ics import invite_filename, render_invite
+from exporters.timetable_csv import _csv_text
+
+CHANGES_COLUMNS = ("occurrence_id", "change", "old_start", "new_start", "old_room", "new_room", "notify")
+
+
+def when(session: Session | None) -> str:
+    """`Tue 10:00`: the day and time a lead reads at a glance (the week is the inspection's)."""
+    return "" if session is None else f"{DAYS[session.day]} {format_minutes(session.start)}"
+
+
+def render_changes_csv(changes: Iterable[Change]) -> str:
+    """One row per changed occurrence, in the baseline's time order; a cancelled one has blank
+    new_start and new_room."""
+    return _csv_text(CHANGES_COLUMNS, (
+        (c.occurrence_id, c.change, when(c.old), when(c.new), c.old.room_id,
+         c.new.room_id if c.new is not None else "", ";".join(c.notify))
+        for c in changes))
+
+
+def cancellation(baseline: Timetable, change: Change) -> tuple[str, bytes] | None:
+    """(file name, CANCEL) for a change that takes anyone out of their diary: the whole occurrence
+    when cancelled (`OCC.ics`, to everyone who had it), else only the people taken out
+    (`OCC.cancel.ics`). The event is the one in their diary (old time and room) with the new
+    SEQUENCE, so it supersedes what they hold."""
+    if change.new is None:
+        cancelled = replace(change.old, sequence=change.old.sequence + 1)
+        return invite_filename(change.occurrence_id), render_invite(baseline, cancelled, "CANCEL")
+    if change.taken_out:
+        withdrawn = replace(change.old, sequence=change.new.sequence)
+        return (invite_filename(change.occurrence_id, cancel=True),
+                render_invite(baseline, withdrawn, "CANCEL", attendee_ids=change.taken_out))
+    return None
+
+
+def cancel_invites(baseline: Timetable, changes: Iterable[Change]) -> dict[str, bytes]:
+    """This what-if's CANCEL files, by file name (they join invites/ and outbox/)."""
+    return dict(filter(None, (cancellation(baseline, c) for c in changes)))
+
+
+def outbox_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change]) -> dict[str, bytes]:
+    """File name -> bytes for outbox/: a REQUEST (new SEQUENCE) for each changed occurrence still
+    held, to everyone now in it, and the CANCELs; together they reach exactly each change's notify."""
+    changes = tuple(changes)
+    files = {invite_filename(c.occurrence_id): render_invite(new_timetable, c.new)
+             for c in changes if c.new is not None}
+    files.update(cancel_invites(baseline, changes))
+    return files
+
+
+def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change]) -> dict[str, bytes]:
+    """The files a what-if adds to a complete output folder (relative path -> bytes): changes.csv,
+    outbox/, and this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own)."""
+    changes = tuple(changes)
+    files = {"changes.csv": render_changes_csv(changes).encode("utf-8")}
+    files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
+    files.update({f"invites/{name}": data for name, data in cancel_invites(baseline, changes).items()})
+    return files
+
+
+__all__ = ["CHANGES_COLUMNS", "cancel_invites", "outbox_files", "render_changes_csv", "whatif_files", "when"]
