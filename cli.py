@@ -113,6 +113,157 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The output folder people have in their diaries (never modified).")
+@click.option("--drop", multiple=True, metavar="ID",
+              help="An inspector, person or room out from --now on (repeatable; repeat earlier drops).")
+@click.option("--unavailable", multiple=True, metavar='"ID Tue 09:00-12:00"',
+              help="Someone (or a room) out for a period; without times, the whole day (repeatable).")
+@click.option("--now", "now_text", metavar='"Tue 13:00"',
+              help="What starts before this has happened: frozen, and nothing moves before it.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder for the new timetable (replaced atomically; not the baseline).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds to search; stops early when the fewest changes are proven.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavailable: tuple[str, ...],
+           now_text: str | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
+    """Re-solve after dropouts with as few changes to the --baseline as possible, into --out
+    (with changes.csv and outbox/: only the invites and cancellations to send now)."""
+    from exporters.changes import whatif_files
+    from exporters.folder import check_replaceable, input_sha256, write_output
+    from exporters.timetable_csv import read_timetable
+    from loader import load_inspection
+    from models.changes import WhatIf, changes_between
+    from scheduler.whatif import whatif as rerun
+
+    if not drop and not unavailable:
+        raise click.UsageError("say who drops out: give --drop ID or --unavailable \"ID Tue 09:00-12:00\"")
+    _check_apart(baseline_dir, out_dir)
+    inspection = load_inspection(input_path)
+    request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
+                     unavailable=tuple(_period(inspection, text) for text in unavailable),
+                     now=_day_time(inspection, now_text, "--now") if now_text else None)
+    baseline = read_timetable(inspection, baseline_dir)
+    _warn_if_input_changed(baseline_dir, input_sha256(input_path))
+    check_replaceable(out_dir)
+    progress = _ProgressLine()
+    try:
+        result = rerun(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
+                       on_progress=progress)
+    except Infeasible as err:
+        progress.done()
+        _write_infeasible(inspection, err, out_dir, input_path, seed)
+        raise
+    progress.done()
+    changes = changes_between(baseline, result.timetable)
+    extra = whatif_files(baseline, result.timetable, changes)
+    write_output(result, out_dir, source=input_path, extra_files=extra)
+    click.echo(_summary_text(result, out_dir))
+    click.echo(_changes_text(changes, result.changes_proven_minimal,
+                             sum(name.startswith("outbox/") for name in extra)))
+
+
+def _check_apart(baseline_dir: Path, out_dir: Path) -> None:
+    """--out replaces a folder: it may not be the baseline, hold it, or lie inside it."""
+    baseline, out = baseline_dir.resolve(), out_dir.resolve()
+    if out == baseline:
+        raise click.BadParameter("is the --baseline folder; the baseline is never modified: "
+                                 "choose another folder", param_hint="'--out'")
+    if baseline in out.parents or out in baseline.parents:
+        raise click.BadParameter("lies inside the --baseline folder or holds it; the baseline is never "
+                                 "modified: choose a folder beside it", param_hint="'--out'")
+
+
+def _known_id(inspection, resource_id: str, option: str) -> str:
+    resource_id = resource_id.strip()
+    if not any(resource_id in known for known in (inspection.inspector_by_id, inspection.person_by_id,
+                                                  inspection.room_by_id)):
+        raise click.BadParameter(f"{resource_id!r} is not an inspector, person or room of this inspection",
+                                 param_hint=f"'{option}'")
+    return resource_id
+
+
+def _day(inspection, text: str, option: str) -> int:
+    """Mon..Fri (or Monday..Friday), or an ISO date inside the inspection week."""
+    from datetime import date
+
+    from loader.cells import DAY_NAMES
+
+    if text.lower() in DAY_NAMES:
+        return DAY_NAMES[text.lower()]
+    try:
+        offset = (date.fromisoformat(text) - inspection.settings.week_start).days
+    except ValueError:
+        offset = -1
+    if 0 <= offset <= 4:
+        return offset
+    raise click.BadParameter(f"{text!r} is not a day Mon..Fri or a date of the inspection week",
+                             param_hint=f"'{option}'")
+
+
+def _time(text: str, option: str) -> int:
+    from loader.cells import parse_time
+
+    minutes = parse_time(text)
+    if minutes is None:
+        raise click.BadParameter(f"{text!r} is not a time HH:MM", param_hint=f"'{option}'")
+    return minutes
+
+
+def _day_time(inspection, text: str, option: str) -> tuple[int, int]:
+    """'Tue 13:00' -> (1, 780)."""
+    parts = text.split()
+    if len(parts) != 2:
+        raise click.BadParameter(f"{text!r} is not a day and a time like \"Tue 13:00\"", param_hint=f"'{option}'")
+    return _day(inspection, parts[0], option), _time(parts[1], option)
+
+
+def _period(inspection, text: str) -> tuple[str, int, int, int]:
+    """'ID Tue 09:00-12:00' (or 'ID Tue' for the whole day) -> (id, day, start, end)."""
+    option = "--unavailable"
+    parts = text.split(None, 2)
+    if len(parts) < 2:
+        raise click.BadParameter(f"{text!r} is not like \"ID Tue 09:00-12:00\"", param_hint=f"'{option}'")
+    resource_id, day = _known_id(inspection, parts[0], option), _day(inspection, parts[1], option)
+    if len(parts) == 2:
+        return resource_id, day, 0, 24 * 60
+    times = "".join(parts[2].split()).split("-")
+    if len(times) != 2:
+        raise click.BadParameter(f"{parts[2]!r} is not a period like 09:00-12:00", param_hint=f"'{option}'")
+    start, end = _time(times[0], option), _time(times[1], option)
+    if end <= start:
+        raise click.BadParameter(f"{parts[2]!r} ends before it starts", param_hint=f"'{option}'")
+    return resource_id, day, start, end
+
+
+def _warn_if_input_changed(baseline_dir: Path, sha: str | None) -> None:
+    """The baseline was solved from some input; a different one is allowed (the lead may have
+    updated it) but worth a word, since sessions may now break rules the baseline kept."""
+    import json
+
+    try:
+        recorded = json.loads((baseline_dir / "solve.json").read_text(encoding="utf-8")).get("input_sha256")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if recorded and sha and recorded != sha:
+        click.echo("Note: INPUT has changed since the baseline was solved.", err=True)
+
+
+def _changes_text(changes, proven_minimal: bool | None, outbox: int) -> str:
+    proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
+    lines = [f"{len(changes)} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
+    from exporters.changes import when
+
+    for c in changes:
+        after = "" if c.new is None else f" -> {when(c.new)} {c.new.room_id}"
+        lines.append(f"  {c.occurrence_id}: {c.change} ({when(c.old)} {c.old.room_id}{after})")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to spend looking for the smallest set of clashing requirements.")
 def explain(input_path: Path, time_limit: float) -> None:
@@ -191,9 +342,12 @@ def _summary_text(result, out_dir: Path) -> str:
     held = Counter(timetable.inspection.occurrence_by_id[s.occurrence_id].activity.priority
                    for s in timetable.sessions)
     by_priority = ", ".join(f"{held[p]} {p}" for p in ("must", "high", "medium", "low") if held[p])
+    cancelled_musts = sum(u.priority == "must" for u in timetable.unscheduled)  # a what-if's "needs a substitute"
+    left_out = f"{len(timetable.unscheduled) - cancelled_musts} optional left out"
+    if cancelled_musts:
+        left_out += f", {cancelled_musts} must(s) cancelled (see unscheduled.csv)"
     lines = [
-        f"{result.status}: {len(timetable.sessions)} sessions held ({by_priority}), "
-        f"{len(timetable.unscheduled)} optional left out",
+        f"{result.status}: {len(timetable.sessions)} sessions held ({by_priority}), {left_out}",
         f"held weight {result.objective}, bound {result.best_bound}, gap {result.gap:.2%}, "
         f"{result.wall_seconds:.1f}s",
         f"written to {out_dir}/",

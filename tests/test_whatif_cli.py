@@ -1,0 +1,190 @@
+"""`schedule whatif` end to end on a small CSV inspection: the folder it writes, chained what-ifs,
+the baseline left byte-identical, the diaries after sending the outbox, and clean refusals."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from exporters.timetable_csv import read_timetable
+from fixtures.example import write_tables
+from loader import load_inspection
+from tests.test_whatif import deliver, expected_diaries
+
+SETTINGS = {"week_start": "2025-11-10", "inspection_name": "JTAI Northmere", "local_authority": "Northmere",
+            "organiser_name": "JTAI Scheduling", "organiser_email": "jtai@northmere.gov.uk"}
+ACTIVITY = dict.fromkeys(("id", "type", "title", "duration", "days", "recurs", "earliest", "latest",
+                          "fixed_start", "site", "room", "mode", "inspectors", "inspectorates", "attendees",
+                          "pool", "pool_min", "pool_max", "priority", "after", "notes"), "")
+
+
+def _activity(**cells) -> dict[str, str]:
+    return {**ACTIVITY, **cells}
+
+
+def _person(pid: str, role: str = "practitioner") -> dict[str, str]:
+    return {"id": pid, "name": f"Person {pid}", "email": f"{pid.lower()}@partner.example.org",
+            "agency": "Children's social care", "role": role, "manager_id": "", "needs_accessible": "no"}
+
+
+def _inspector(iid: str, inspectorate: str) -> dict[str, str]:
+    return {"id": iid, "name": f"Inspector {iid}", "email": f"{iid.lower()}@inspect.example.org",
+            "inspectorate": inspectorate, "role": "inspector"}
+
+
+TABLES = {
+    "settings": [{"key": k, "value": v} for k, v in SETTINGS.items()],
+    "inspectors": [_inspector("OF1", "Ofsted"), _inspector("OF2", "Ofsted"), _inspector("CQ1", "CQC")],
+    "people": [_person("P1"), _person("P2"), _person("P3"), _person("M1", "manager"), _person("H1")],
+    "rooms": [{"id": r, "name": f"Room {r}", "site": "Town Hall", "capacity": "10", "accessible": "yes",
+               "virtual": "no"} for r in ("R1", "R2")],
+    "activities": [
+        # Monday's meeting is in the past for --now "Tue 12:00": frozen.
+        _activity(id="MON", type="leader_meeting", title="Meeting with leaders", duration="60",
+                  fixed_start="Mon 10:00", inspectors="OF1", attendees="M1"),
+        _activity(id="FG", type="focus_group", title="Focus group: social workers", duration="60",
+                  fixed_start="Tue 14:00", inspectors="OF1", attendees="P1;P2;P3"),
+        _activity(id="HI", type="practitioner_interview", title="Health practitioner", duration="60",
+                  days="Wed", inspectorates="CQC", attendees="H1"),
+        _activity(id="CT", type="case_tracking", title="Case tracking: Case 1", duration="60", days="Thu",
+                  inspectors="OF2", attendees="P1"),
+        _activity(id="TEAM", type="team_meeting", title="Team meeting", duration="30", days="Mon;Tue;Wed;Thu",
+                  recurs="daily", earliest="16:00", inspectors="all"),
+    ],
+}
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory) -> tuple[Path, Path]:
+    """The input folder and its solved baseline."""
+    root = tmp_path_factory.mktemp("whatif")
+    write_tables(TABLES, csv_dir=root / "input")
+    result = run("solve", root / "input", "--out", root / "base", "--time-limit", 5, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    return root / "input", root / "base"
+
+
+def whatif(input_dir: Path, baseline: Path, out: Path, *options: str):
+    return run("whatif", input_dir, "--baseline", baseline, "--out", out, "--time-limit", 5, "--workers", 1,
+               *options)
+
+
+def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_the_baseline(week, tmp_path):
+    # P1 drops out from Tue 12:00: FG goes ahead without P1 (a CANCEL naming P1 only), CT loses its only
+    # partner attendee and, a must, is cancelled as "needs a substitute"; Monday is history.
+    input_dir, base = week
+    before = snapshot(base)
+    result = whatif(input_dir, base, tmp_path / "w1", "--drop", "P1", "--now", "Tue 12:00")
+    assert result.exit_code == 0, result.output
+    assert snapshot(base) == before
+    out = tmp_path / "w1"
+    assert [(r["occurrence_id"], r["change"], r["notify"]) for r in rows(out / "changes.csv")] == [
+        ("FG", "attendees", "OF1;P1;P2;P3"), ("CT", "cancelled", "OF2;P1")]
+    fg = next(r for r in rows(out / "changes.csv") if r["occurrence_id"] == "FG")
+    assert (fg["old_start"], fg["new_start"]) == ("Tue 14:00", "Tue 14:00")
+    assert sorted(p.name for p in (out / "outbox").iterdir()) == ["CT.ics", "FG.cancel.ics", "FG.ics"]
+    invites = sorted(p.name for p in (out / "invites").iterdir())
+    held = [r["occurrence_id"] for r in rows(out / "timetable.csv")]
+    assert invites == sorted([f"{o}.ics" for o in held] + ["CT.ics", "FG.cancel.ics"])
+    assert b"METHOD:CANCEL" in (out / "invites" / "CT.ics").read_bytes()
+    assert not (out / "calendars" / "P1.ics").exists()  # P1 has no session left
+    unscheduled = rows(out / "unscheduled.csv")
+    assert {"activity_id": "CT", "priority": "must", "reason": "needs a substitute"} in unscheduled
+    summary = json.loads((out / "solve.json").read_text())
+    assert summary["changes"] == 2 and summary["changes_proven_minimal"] is True
+    assert "2 change(s) to the baseline, proven minimal; 3 file(s) in outbox/" in result.output
+    by_id = {r["occurrence_id"]: r for r in rows(out / "timetable.csv")}
+    assert by_id["MON"]["sequence"] == "0" and by_id["FG"]["sequence"] == "1"
+    assert "0 optional left out, 1 must(s) cancelled (see unscheduled.csv)" in result.output
+
+
+def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_to_date(week, tmp_path):
+    input_dir, base = week
+    before = snapshot(base)
+    assert whatif(input_dir, base, tmp_path / "w1", "--drop", "P1", "--now", "Tue 12:00").exit_code == 0
+    first = snapshot(tmp_path / "w1")
+    result = whatif(input_dir, tmp_path / "w1", tmp_path / "w2", "--drop", "P1", "--drop", "P2",
+                    "--now", "Tue 12:00")
+    assert result.exit_code == 0, result.output
+    assert snapshot(base) == before and snapshot(tmp_path / "w1") == first
+    fg = [next(r for r in rows(d / "timetable.csv") if r["occurrence_id"] == "FG")
+          for d in (base, tmp_path / "w1", tmp_path / "w2")]
+    assert [(r["sequence"], r["attendees"]) for r in fg] == [("0", "P1;P2;P3"), ("1", "P2;P3"), ("2", "P3")]
+    # Only this what-if's cancels: CT was cancelled by the first one and is not sent again.
+    assert sorted(p.name for p in (tmp_path / "w2" / "outbox").iterdir()) == ["FG.cancel.ics", "FG.ics"]
+    assert not (tmp_path / "w2" / "invites" / "CT.ics").exists()
+    # Everyone imported the baseline's invites, then got each outbox in turn.
+    diaries: dict = {}
+    for folder in (base / "invites", tmp_path / "w1" / "outbox", tmp_path / "w2" / "outbox"):
+        for path in sorted(folder.iterdir()):
+            deliver(diaries, path.read_bytes())
+    inspection = load_inspection(input_dir)
+    assert {k: v for k, v in diaries.items() if v} == expected_diaries(read_timetable(inspection, tmp_path / "w2"))
+
+
+@pytest.mark.parametrize("options, message", [
+    (("--drop", "NOBODY"), "Invalid value for '--drop': 'NOBODY' is not an inspector, person or room"),
+    (("--unavailable", "P9 Tue 09:00-12:00"), "Invalid value for '--unavailable': 'P9' is not an inspector"),
+    (("--unavailable", "P1 Sat 09:00-12:00"), "Invalid value for '--unavailable': 'Sat' is not a day"),
+    (("--unavailable", "P1 Tue 12:00-09:00"), "'12:00-09:00' ends before it starts"),
+    (("--unavailable", "P1 Tue 9am-noon"), "Invalid value for '--unavailable': '9am' is not a time"),
+    (("--drop", "P1", "--now", "Tuesday"), "Invalid value for '--now': 'Tuesday' is not a day and a time"),
+    (("--drop", "P1", "--now", "Tue 25:00"), "Invalid value for '--now': '25:00' is not a time HH:MM"),
+    ((), "give --drop ID or --unavailable"),
+])
+def test_bad_options_exit_2_naming_the_option_and_write_nothing(week, tmp_path, options, message):
+    input_dir, base = week
+    result = whatif(input_dir, base, tmp_path / "out", *options)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_may_not_be_the_baseline_however_spelt_nor_inside_it(week, tmp_path):
+    input_dir, base = week
+    before = snapshot(base)
+    for out in (base, base.parent / "." / base.name, base / ".." / base.name, base / "inner"):
+        result = whatif(input_dir, base, out, "--drop", "P1")
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--out'" in result.output and "baseline is never modified" in result.output
+    assert snapshot(base) == before
+
+
+def test_a_baseline_that_is_not_an_output_folder_is_bad_input(week, tmp_path):
+    input_dir, _ = week
+    (tmp_path / "notes").mkdir()
+    result = whatif(input_dir, tmp_path / "notes", tmp_path / "out", "--drop", "P1")
+    assert result.exit_code == 2 and "timetable.csv is missing" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_whatif_that_cannot_hold_a_must_exits_1_and_explains(week, tmp_path):
+    # CQ1 is the only CQC inspector and HI (a must on Wednesday) needs one.
+    input_dir, base = week
+    before = snapshot(base)
+    result = whatif(input_dir, base, tmp_path / "out", "--drop", "CQ1", "--now", "Tue 12:00")
+    assert result.exit_code == 1, result.output
+    assert "'Health practitioner'" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["explanation.txt", "solve.json",
+                                                                   "unscheduled.csv"]
+    assert json.loads((tmp_path / "out" / "solve.json").read_text())["status"] == "INFEASIBLE"
+    assert snapshot(base) == before
