@@ -22,8 +22,9 @@ _UID_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 # Control characters (TAB aside) cannot appear in iCalendar text at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# A usable mailbox: nothing that could end the property, add a parameter or a line.
-_EMAIL = re.compile(r"^[^\s\"'<>;,:\\@]+@[^\s\"'<>;,:\\@]+\.[^\s\"'<>;,:\\@]+$")
+# A usable mailbox: nothing that could end the property, add a parameter or a line. An apostrophe
+# is fine in the local part (o'neill@...): harmless in a mailto URI, and the loader accepts it.
+_EMAIL = re.compile(r"^[^\s\"<>;,:\\@]+@[^\s\"'<>;,:\\@]+\.[^\s\"'<>;,:\\@]+$")
 _TYPE_WORDS = {
     "focus_group": "Focus group", "practitioner_interview": "Practitioner interview",
     "manager_interview": "Manager interview", "leader_meeting": "Meeting with leaders",

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import icalendar
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ import scheduler
 from cli import main
 from fixtures.example import write_tables
 from tests.test_fuzz_inputs import feasible_base
+from tests.test_ics import read_icaljs, read_icalendar, read_vobject
 
 # Text that a spreadsheet would run as a formula if it were not stored as text.
 FORMULA_TEXTS = {
@@ -259,3 +261,27 @@ def test_an_infeasible_week_exits_1_with_only_the_explanation_files(input_dir, p
     assert [(u["activity_id"], u["priority"]) for u in unscheduled] == [("OBS1", "must")]
     assert "Strategy meeting" in (out / "explanation.txt").read_text()
     assert siblings(out) == ["input", "out"]
+
+
+# --- what validate accepts, solve can write -------------------------------------------------------
+def test_an_apostrophe_in_an_email_is_accepted_by_validate_and_solve_alike(input_dir, tmp_path):
+    """o'neill@… is a valid address: validate accepted it, yet solve used to search the whole week
+    and then stop with exit 2, 'organiser_email is missing or not a plain email address'."""
+    tables = feasible_base()
+    for row in tables["settings"]:
+        if row["key"] == "organiser_email":
+            row["value"] = "jtai.o'neill@northmere.gov.uk"
+    tables["people"][0]["email"] = "lee.o'brien@northmere.gov.uk"  # L1, at every daily KiT
+    write_tables(tables, csv_dir=input_dir)
+    out = tmp_path / "out"
+    result = solve(input_dir, out)
+    assert result.exit_code == 0, result.output
+    invite = str(out / "invites" / "KIT@Mon.ics")
+    event = icalendar.Calendar.from_ical(Path(invite).read_bytes()).walk("VEVENT")[0]
+    assert str(event["ORGANIZER"]) == "mailto:jtai.o'neill@northmere.gov.uk"
+    assert "mailto:lee.o'brien@northmere.gov.uk" in [str(a) for a in event["ATTENDEE"]]
+    # The three clients read the same event, every attendee included.
+    read = read_icalendar(invite)
+    assert read_vobject(invite) == read
+    assert read_icaljs([invite])[invite] == read
+    assert read[0][3] == len(event["ATTENDEE"])
