@@ -10,6 +10,7 @@ Two phases, for speed and reproducibility:
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
@@ -140,6 +141,29 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
             self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
 
 
+def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None) -> tuple[int, bool]:
+    """Solve in a worker thread so that Ctrl-C reaches Python at once: it stops the search, and
+    whatever timetable was found so far is kept. Returns (status, interrupted)."""
+    outcome: dict[str, int] = {}
+    done = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can lose track of the thread
+
+    def search() -> None:
+        try:
+            outcome["status"] = solver.solve(model, callback)
+        finally:
+            done.set()
+
+    threading.Thread(target=search, daemon=True).start()
+    interrupted = False
+    while not done.is_set():
+        try:
+            done.wait(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            solver.stop_search()
+    return outcome.get("status", cp_model.UNKNOWN), interrupted
+
+
 def _solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -147,6 +171,7 @@ def _solver(seed: int, workers: int, time_limit: float | None = None, determinis
     p.num_workers = workers
     # Probing and repeated presolve passes cost many seconds on weeks of 100+ rows (measured:
     # 21 s of presolve at 110 rows, 8 s after) for little gain: the hint already gives a timetable.
+    p.catch_sigint_signal = False  # run_search turns Ctrl-C into stop_search itself
     p.cp_model_probing_level = 0
     p.max_presolve_iterations = 1
     if time_limit is not None:
@@ -171,20 +196,27 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
 
     solver = _solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
     watcher = _Watcher(week, started, on_progress)
-    status = solver.solve(week.model, watcher)
+    status, interrupted = run_search(solver, week.model, watcher)
     phase1 = time.monotonic() - started
-    if status == cp_model.INFEASIBLE:
+    if status == cp_model.INFEASIBLE and not interrupted:
         explain_infeasible(inspection)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if interrupted:
+            raise KeyboardInterrupt
+        placed = {s.occurrence_id for s in greedy}
+        missing = tuple(dict.fromkeys(o.activity.id for o in inspection.occurrences
+                                      if o.is_must and o.id not in placed))
         raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
                           "every must was found; no conflict was proven, so a longer --time-limit may "
-                          "find one"], minimal=False)
+                          "find one. The quick first-fit could not place: "
+                          + ", ".join(f"'{inspection.activity_by_id[a].title}'" for a in missing)],
+                         minimal=False, activity_ids=missing)
     objective = int(round(solver.objective_value))
     bound = int(round(solver.best_objective_bound))
     sessions = week.read(solver)
     proven = status == cp_model.OPTIMAL
 
-    if proven:
+    if proven and not interrupted:
         sessions = _tie_break(week, seed, objective, greedy, time_limit - (time.monotonic() - started)) or sessions
     wall = time.monotonic() - started
     timetable = Timetable(inspection, tuple(sessions))
@@ -206,7 +238,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     return SolveResult(
         status="OPTIMAL" if proven else "FEASIBLE", timetable=timetable, objective=objective,
         best_bound=objective if proven else max(bound, objective), wall_seconds=round(wall, 3),
-        seed=seed, first_solution_seconds=watcher.first_at, stats=stats,
+        seed=seed, first_solution_seconds=watcher.first_at, stats=stats, interrupted=interrupted,
     )
 
 
@@ -218,8 +250,11 @@ def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], 
     model.add(week.held_weight >= optimum)
     model.maximize(total(tie_break_terms(week.vars)))
     week.hint(greedy)
-    solver = _solver(seed, 1, time_limit=seconds_left, deterministic=max(1.0, seconds_left / 2))
-    status = solver.solve(model)
+    # Deterministic time, not wall time, must be what stops it, for the answer to be reproducible.
+    solver = _solver(seed, 1, time_limit=seconds_left, deterministic=min(5.0, max(0.5, seconds_left / 4)))
+    status, interrupted = run_search(solver, model)
+    if interrupted:
+        return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return week.read(solver)
