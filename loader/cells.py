@@ -34,7 +34,7 @@ def plausible_email(text: str) -> bool:
     """One @, something either side, a dot in the domain, nothing that breaks a calendar line."""
     local, at, domain = text.partition("@")
     return (bool(at) and bool(local) and "." in domain.strip(".") and "@" not in domain
-            and not re.search(r"[\s;,:\"<>\x00-\x1f\x7f]", text))
+            and "'" not in domain and not re.search(r"[\s;,:\"<>\\\x00-\x1f\x7f]", text))
 
 
 def parse_time(text: str) -> int | None:

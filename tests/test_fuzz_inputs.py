@@ -422,6 +422,18 @@ def test_workbooks_with_typed_formula_and_merged_cells(edit, previous):
         check_both(path, "workbooks", expect=edit.expect, previous=previous)
 
 
+@settings(max_examples=2000, deadline=None, database=None)
+@given(st.text(alphabet="ab.@'\\\"<>;,: \t\n-_+é\x00", max_size=14))
+def test_every_email_validate_accepts_can_be_invited(text):
+    """An address the loader accepts is one the invites can use: otherwise validate says OK, and
+    solve searches the whole week only to stop at the organiser, or silently leaves a person out."""
+    from exporters.ics import usable_email
+    from loader.cells import plausible_email
+
+    if plausible_email(text.strip()):
+        assert usable_email(text) == text.strip()
+
+
 def test_at_least_a_thousand_broken_inputs_were_tried():
     """Counts the inputs the tests above ran (only when all of them ran in this session)."""
     if set(RUNS) != set(FUZZ_EXAMPLES):
