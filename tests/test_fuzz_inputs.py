@@ -23,7 +23,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cli import main
+from exporters.ics import usable_email
 from fixtures.example import write_tables
+from loader.cells import plausible_email
 from loader.tables import COLUMNS, REQUIRED_TABLES
 from tests.test_loader import BASE
 
@@ -422,14 +424,15 @@ def test_workbooks_with_typed_formula_and_merged_cells(edit, previous):
         check_both(path, "workbooks", expect=edit.expect, previous=previous)
 
 
-@settings(max_examples=2000, deadline=None, database=None)
-@given(st.text(alphabet="ab.@'\\\"<>;,: \t\n-_+é\x00", max_size=14))
+_EMAIL_PART = st.text(alphabet="ab.'\\\"<>;,: \t\n-_+é\x00", min_size=1, max_size=5)
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(st.one_of(st.builds("{}@{}.{}".format, _EMAIL_PART, _EMAIL_PART, _EMAIL_PART),
+                 st.text(alphabet="ab.@'\\\"<>;,: \t\n-_+é\x00", max_size=14)))
 def test_every_email_validate_accepts_can_be_invited(text):
     """An address the loader accepts is one the invites can use: otherwise validate says OK, and
     solve searches the whole week only to stop at the organiser, or silently leaves a person out."""
-    from exporters.ics import usable_email
-    from loader.cells import plausible_email
-
     if plausible_email(text.strip()):
         assert usable_email(text) == text.strip()
 
