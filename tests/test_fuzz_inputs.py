@@ -441,4 +441,5 @@ def test_at_least_a_thousand_broken_inputs_were_tried():
     """Counts the inputs the tests above ran (only when all of them ran in this session)."""
     if set(RUNS) != set(FUZZ_EXAMPLES):
         return
+    print(f"\nbroken inputs through validate and solve: {sum(RUNS.values())} {RUNS}")
     assert sum(RUNS.values()) >= 1000, RUNS
