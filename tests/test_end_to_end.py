@@ -78,7 +78,8 @@ def test_timetable_csv_has_the_spec_columns_and_well_formed_rows(rows, solved_ex
         occurrence = inspection.occurrence_by_id[row["occurrence_id"]]
         activity = occurrence.activity
         assert row["activity_id"] == activity.id
-        assert row["occurrence_id"] == (f"{activity.id}@{row['day']}" if activity.recurs_daily else activity.id)
+        daily = f"{activity.id}@{row['day']}"
+        assert row["occurrence_id"] == (daily if activity.recurs_daily else activity.id)
         assert row["title"] == activity.title and row["type"] == activity.type
         day = DAYS.index(row["day"])
         assert row["date"] == inspection.date_of(day).isoformat()
@@ -107,7 +108,8 @@ def test_solve_json_fields_and_types(solved_example, inspection, week):
 def test_every_invite_and_calendar_reads_the_same_in_three_clients(solved_example, week):
     files: dict[str, list] = {}  # path -> [(session, attendee count)], as tests/test_ics.py expects
     for s in week.sessions:
-        files[str(solved_example / "invites" / invite_filename(s.occurrence_id))] = [(s, len(emails(week, s)))]
+        invite = solved_example / "invites" / invite_filename(s.occurrence_id)
+        files[str(invite)] = [(s, len(emails(week, s)))]
     for path in sorted((solved_example / "calendars").iterdir()):
         files[str(path)] = [(s, 0) for s in week.sessions_of(path.stem)]  # PUBLISH: no attendees
     expected = expected_events(week, files)

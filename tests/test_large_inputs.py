@@ -45,10 +45,12 @@ def large_tables() -> dict[str, list[dict[str, str]]]:
              for i in range(100)]
     rooms += [{"id": f"V{i}", "name": f"Online {i}", "site": "", "capacity": "", "accessible": "",
                "virtual": "yes"} for i in range(5)]
-    travel = [{"from_site": a, "to_site": b, "minutes": "20"} for i, a in enumerate(sites) for b in sites[i + 1:]]
+    travel = [{"from_site": a, "to_site": b, "minutes": "20"}
+              for i, a in enumerate(sites) for b in sites[i + 1:]]
     groups = [{"group_id": f"G{i % 100:03d}", "person_id": p} for i, p in enumerate(practitioners)]
-    unavailability = [{"id": p, "day": DAYS[i % 5], "start": "09:00" if i % 2 else "", "end": "12:00" if i % 2 else "",
-                       "reason": "leave"} for i, p in enumerate(practitioners[:1500] + [r["id"] for r in rooms[:20]])]
+    away = practitioners[:1500] + [r["id"] for r in rooms[:20]]
+    unavailability = [{"id": rid, "day": DAYS[i % 5], "start": "09:00" if i % 2 else "",
+                       "end": "12:00" if i % 2 else "", "reason": "leave"} for i, rid in enumerate(away)]
     activities = []
     for i in range(ACTIVITIES):
         kind = TYPES[i % len(TYPES)]

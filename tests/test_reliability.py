@@ -109,7 +109,8 @@ def test_ctrl_c_while_the_files_are_written_leaves_the_previous_folder(monkeypat
     assert siblings(out) == ["input", "out"]  # the half-written folder is gone
 
 
-def test_an_interrupted_search_with_a_timetable_writes_it_marked_interrupted(monkeypatch, input_dir, tmp_path):
+def test_an_interrupted_search_with_a_timetable_writes_it_marked_interrupted(monkeypatch, input_dir,
+                                                                             tmp_path):
     """SPEC §6: Ctrl-C after a timetable holding every must was found writes it, status FEASIBLE,
     `interrupted: true` in solve.json (what the solver returns then, written by the CLI)."""
     real = scheduler.solve
