@@ -170,20 +170,23 @@ def _no_room(inspection: Inspection, occ: Occurrence) -> str:
 
 # --- the core -------------------------------------------------------------------------------
 def _solve_with(model: cp_model.CpModel, assumptions, seconds: float) -> int:
+    """One worker: CP-SAT reports the assumptions behind an infeasibility only then."""
+    from scheduler.search import make_solver
+
     model.clear_assumptions()
     model.add_assumptions(assumptions)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver = make_solver(seed=0, workers=1, time_limit=max(0.1, seconds))
     return solver.solve(model), solver
 
 
 def infeasible_core(inspection: Inspection, budget: float = 20.0) -> tuple[list[Requirement], bool]:
     """A small set of requirements that cannot all hold, and whether it is proven minimal."""
+    from scheduler.greedy import greedy_timetable
     from scheduler.solve import WeekModel
 
     deadline = time.monotonic() + budget
     week = WeekModel(inspection, explain=True)
+    week.hint(greedy_timetable(inspection, week.candidates))  # most trials are feasible: start near one
     guards = week.vars.guards
     by_lit = {lit.index: key for key, lit in guards.items()}
     status, solver = _solve_with(week.model, list(guards.values()), deadline - time.monotonic())

@@ -10,7 +10,6 @@ Two phases, for speed and reproducibility:
 """
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable
 
@@ -24,16 +23,15 @@ from scheduler.objective import held_weight, tie_break_terms, total
 from scheduler.redundant import REDUNDANT
 from scheduler.rules import post_rules
 from scheduler.unscheduled import unscheduled_reasons
+from scheduler.search import STATUS, Progress, Watcher, make_solver, run_search
 from scheduler.variables import Variables
 
-Progress = Callable[[float, int, int, int], None]  # elapsed, objective, bound, sessions held
 
 # Phase 2's budget in deterministic time (about 4-8 wall seconds on these machines): measured on a
 # 40-row week, 0.5 and 2.0 found the same tie-break value, so the shorter one.
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 
-STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
-          cp_model.INFEASIBLE: "INFEASIBLE", cp_model.MODEL_INVALID: "MODEL_INVALID"}
+
 
 
 class WeekModel:
@@ -128,63 +126,6 @@ def _lunch_start(inspection: Inspection, sessions: list[Session], inspector: str
     return day * DAY + st.lunch_earliest
 
 
-class _Watcher(cp_model.CpSolverSolutionCallback):
-    def __init__(self, week: WeekModel, started: float, on_progress: Progress | None):
-        super().__init__()
-        self.week, self.started, self.on_progress = week, started, on_progress
-        self.first_at: float | None = None
-        self.best_at: float | None = None
-
-    def on_solution_callback(self) -> None:
-        elapsed = time.monotonic() - self.started
-        if self.first_at is None:
-            self.first_at = elapsed
-        self.best_at = elapsed
-        if self.on_progress:
-            held = sum(self.boolean_value(h) for h in self.week.vars.held.values())
-            self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
-
-
-def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None) -> tuple[int, bool]:
-    """Solve in a worker thread so that Ctrl-C reaches Python at once: it stops the search, and
-    whatever timetable was found so far is kept. Returns (status, interrupted)."""
-    outcome: dict[str, int] = {}
-    done = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can lose track of the thread
-
-    def search() -> None:
-        try:
-            outcome["status"] = solver.solve(model, callback)
-        finally:
-            done.set()
-
-    threading.Thread(target=search, daemon=True).start()
-    interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.1)
-        except KeyboardInterrupt:
-            interrupted = True
-            solver.stop_search()
-    return outcome.get("status", cp_model.UNKNOWN), interrupted
-
-
-def _solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.random_seed = seed
-    p.num_workers = workers
-    # Probing and repeated presolve passes cost many seconds on weeks of 100+ rows (measured:
-    # 21 s of presolve at 110 rows, 8 s after) for little gain: the hint already gives a timetable.
-    p.catch_sigint_signal = False  # run_search turns Ctrl-C into stop_search itself
-    p.cp_model_probing_level = 0
-    p.max_presolve_iterations = 1
-    if time_limit is not None:
-        p.max_time_in_seconds = max(0.05, time_limit)
-    if deterministic is not None:
-        p.max_deterministic_time = deterministic
-    return solver
-
-
 def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
           on_progress: Progress | None = None, check: bool = True) -> SolveResult:
     """Build the best timetable found within the time limit (see the module docstring)."""
@@ -198,8 +139,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     week.hint(greedy)
     week.model.maximize(week.held_weight)
 
-    solver = _solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
-    watcher = _Watcher(week, started, on_progress)
+    solver = make_solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
+    watcher = Watcher(week, started, on_progress)
     status, interrupted = run_search(solver, week.model, watcher)
     phase1 = time.monotonic() - started
     if status == cp_model.INFEASIBLE and not interrupted:
@@ -255,7 +196,7 @@ def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], 
     model.maximize(total(tie_break_terms(week.vars)))
     week.hint(greedy)
     # Deterministic time, not wall time, must be what stops it, for the answer to be reproducible.
-    solver = _solver(seed, 1, time_limit=seconds_left, deterministic=TIE_BREAK_DETERMINISTIC_TIME)
+    solver = make_solver(seed, 1, time_limit=seconds_left, deterministic=TIE_BREAK_DETERMINISTIC_TIME)
     status, interrupted = run_search(solver, model)
     if interrupted:
         return None

@@ -20,7 +20,8 @@ from models.changes import WhatIf, change_kind, changes_between
 from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY
 from scheduler.explain import precheck
-from scheduler.solve import STATUS, WeekModel, _solver, _Watcher
+from scheduler.search import STATUS, Watcher, make_solver, run_search
+from scheduler.solve import WeekModel
 from scheduler.unscheduled import unscheduled_reasons
 
 NEEDS_SUBSTITUTE = "needs a substitute"
@@ -150,8 +151,11 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     # Weights as the input gives them: a must cancelled for want of partners is "low" only in `adjusted`.
     frozen_weight = sum(inspection.occurrence_by_id[oid].activity.weight for oid in frozen)
     week.hint(list(baseline.sessions))
-    solver = _solver(seed, workers, time_limit=time_limit)
-    status = solver.solve(m, _Watcher(week, started, _held_weight_progress(on_progress, divisor, frozen_weight)))
+    solver = make_solver(seed, workers, time_limit=time_limit)
+    status, interrupted = run_search(
+        solver, m, Watcher(week, started, _held_weight_progress(on_progress, divisor, frozen_weight)))
+    if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise KeyboardInterrupt
     if status == cp_model.INFEASIBLE:
         _explain(_with_frozen_as_fixed(adjusted, frozen), request)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -172,7 +176,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
         objective=held, best_bound=held if status == cp_model.OPTIMAL
         else max(held, frozen_weight + int(solver.best_objective_bound) // divisor),
         wall_seconds=round(time.monotonic() - started, 3), seed=seed,
-        changes=len(changes), changes_proven_minimal=status == cp_model.OPTIMAL,
+        changes=len(changes), changes_proven_minimal=status == cp_model.OPTIMAL, interrupted=interrupted,
     )
 
 
