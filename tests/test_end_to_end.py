@@ -21,7 +21,7 @@ from fixtures import EXAMPLE_DIR
 from fixtures.example import FIRST_NAMES
 from loader import load_inspection
 from models import DAYS, format_minutes
-from tests.conftest import EXAMPLE_SEED, EXAMPLE_TIME_LIMIT
+from tests.conftest import EXAMPLE_SEED
 from tests.test_ics import emails, expected_events, read_icaljs, read_icalendar, read_vobject
 
 TIMETABLE_HEADER = ["occurrence_id", "activity_id", "title", "type", "date", "day", "start", "end",
@@ -120,8 +120,8 @@ def test_every_invite_and_calendar_reads_the_same_in_three_clients(solved_exampl
 
 def test_uids_are_the_same_in_a_second_solve_with_the_same_seed(solved_example, tmp_path, inspection):
     again = tmp_path / "again"
-    result = invoke("solve", "--out", str(again), "--time-limit", str(EXAMPLE_TIME_LIMIT),
-                    "--seed", str(EXAMPLE_SEED))
+    # A shorter search: it may hold fewer optional sessions, but every must, with the same UIDs.
+    result = invoke("solve", "--out", str(again), "--time-limit", "8", "--seed", str(EXAMPLE_SEED))
     assert result.exit_code == 0, result.output
 
     def uids(folder: Path) -> dict[str, str]:
