@@ -57,4 +57,13 @@ def inspectorate_daily_minutes(v: Variables) -> None:
             v.model.add(sum(total_terms) <= cap)
 
 
-REDUNDANT = (inspectorate_daily_minutes,)
+def inspector_weekly_minutes(v: Variables) -> None:
+    """Per inspector: the week's contact minutes ≤ what their days can give (no day products)."""
+    for inspector in v.inspection.inspectors:
+        sessions = v.attendance.get(inspector.id, [])
+        cap = sum(_day_capacity(v, inspector.id, day) for day in range(5))
+        if sum(v.candidates[oid].duration for oid, _ in sessions) > cap:
+            v.model.add(sum(v.candidates[oid].duration * lit for oid, lit in sessions) <= cap)
+
+
+REDUNDANT = (inspectorate_daily_minutes, inspector_weekly_minutes)
