@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
@@ -150,7 +151,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     divisor = scale * parts_scale
     # Weights as the input gives them: a must cancelled for want of partners is "low" only in `adjusted`.
     frozen_weight = sum(inspection.occurrence_by_id[oid].activity.weight for oid in frozen)
-    week.hint(list(baseline.sessions))
+    week.hint(_mended(adjusted, week, baseline, frozen, cancelled, now))
     solver = make_solver(seed, workers, time_limit=time_limit)
     status, interrupted = run_search(
         solver, m, Watcher(week, started, _held_weight_progress(on_progress, divisor, frozen_weight)))
@@ -195,6 +196,52 @@ def _parts_kept(week: WeekModel, session: Session) -> list[tuple[int, cp_model.I
     parts += [(1, v.inspector[oid][i]) for i in session.inspector_ids if i in v.inspector[oid]]
     parts += [(1, v.pool[oid][p]) for p in session.attendee_ids if p in v.pool[oid]]
     return parts
+
+
+def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen: dict[str, Session],
+            cancelled: dict[str, str], now: int) -> list[Session]:
+    """A starting point for the search: the baseline with each session the dropouts broke re-placed
+    first fit (its old start tried first, nothing before `now`) around the sessions that still fit;
+    a broken optional that fits nowhere is left out. Hinting the raw baseline instead left the
+    search repairing dozens of sessions at once (a busy inspector out on the 250-row week: no
+    timetable in 60 s)."""
+    from scheduler.greedy import _Diary, _first_fit
+
+    diary, by_activity, placed, broken = _Diary(inspection), defaultdict(list), [], []
+
+    def book(s: Session) -> None:
+        room = inspection.room_by_id[s.room_id]
+        begin, end = s.day * DAY + s.start, s.day * DAY + s.end
+        for i in s.inspector_ids:
+            diary.book(i, begin, end, None if room.virtual else room.site, True)
+        for p in s.attendee_ids:
+            diary.book(p, begin, end, None if room.virtual else room.site, False)
+        if not room.virtual:
+            diary.book(room.id, begin, end, None, False)
+        by_activity[s.activity_id].append(s)
+        placed.append(s)
+
+    for s in baseline.sorted_sessions():
+        if s.occurrence_id in frozen:
+            book(s)
+        elif s.activity_id not in cancelled and s.occurrence_id in week.candidates.by_occurrence:
+            options = week.candidates[s.occurrence_id]
+            fits = (s.day * DAY + s.start >= now and s.room_id in {r.id for r in options.rooms}
+                    and set(options.named_attendees) <= set(s.attendee_ids)
+                    <= set(options.named_attendees) | set(options.pool_members)
+                    and all(inspection.is_free(r, s.day, s.start, s.end) for r in s.everyone + (s.room_id,)))
+            if fits:
+                book(s)
+            else:
+                broken.append((s, options))
+    broken.sort(key=lambda b: (not b[1].occurrence.is_must, -b[1].occurrence.activity.weight))
+    for s, options in broken:
+        old = s.day * DAY + s.start
+        starts = tuple(sorted((t for t in options.starts if t >= now), key=lambda t: (t != old, t)))
+        mended = _first_fit(inspection, replace(options, starts=starts), diary, by_activity)
+        if mended is not None:
+            book(mended)
+    return placed
 
 
 def _held_weight_progress(on_progress, divisor: int, frozen_weight: int):
