@@ -13,6 +13,11 @@ import click
 from models import InputError, Infeasible, ScheduleError
 
 
+# CP-SAT takes a 32-bit seed; more workers than this only thrash a laptop.
+SEED = click.IntRange(-(2**31), 2**31 - 1)
+WORKERS = click.IntRange(1, 64)
+
+
 class _Commands(click.Group):
     """Maps the library's errors to messages and exit codes (0 ok, 1 infeasible, 2 bad input)."""
 
@@ -73,8 +78,8 @@ def validate(input_path: Path) -> None:
               show_default=True, help="Output folder (replaced atomically).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds to search; stops early when proven optimal.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--workers", type=WORKERS, default=2, show_default=True)
 def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
     """Build the timetable for INPUT (default: the bundled example) into --out."""
     from exporters.folder import check_replaceable, write_output
@@ -125,8 +130,8 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
               help="Output folder for the new timetable (replaced atomically; not the baseline).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds to search; stops early when the fewest changes are proven.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--workers", type=WORKERS, default=2, show_default=True)
 def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavailable: tuple[str, ...],
            now_text: str | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
     """Re-solve after dropouts with as few changes to the --baseline as possible, into --out

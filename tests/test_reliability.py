@@ -289,8 +289,6 @@ def test_an_apostrophe_in_an_email_is_accepted_by_validate_and_solve_alike(input
 
 
 # --- options beyond what the solver takes ---------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="cli.solve: --seed and --workers need click.IntRange bounds "
-                   "(CP-SAT takes 32-bit values); reported, cli.py options are not this file's to change")
 @pytest.mark.parametrize("option", [("--seed", "2147483648"), ("--seed", str(10**20)),
                                     ("--workers", str(10**10))])
 def test_a_seed_or_workers_beyond_32_bits_is_refused_with_exit_2(input_dir, tmp_path, option):
