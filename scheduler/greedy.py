@@ -75,26 +75,45 @@ def _order(inspection: Inspection, candidates: Candidates) -> list[Options]:
     )
 
 
+class FirstFit:
+    """What is placed so far, and first-fit placement of one more occurrence around it."""
+
+    def __init__(self, inspection: Inspection):
+        self.inspection = inspection
+        self.diary = _Diary(inspection)
+        self.by_activity: dict[str, list[Session]] = defaultdict(list)
+        self.placed: list[Session] = []
+
+    def book(self, session: Session) -> None:
+        """Take a session as placed (e.g. one that already happened)."""
+        room = self.inspection.room_by_id[session.room_id]
+        site = None if room.virtual else room.site
+        begin, end = session.day * DAY + session.start, session.day * DAY + session.end
+        for i in session.inspector_ids:
+            self.diary.book(i, begin, end, site, True)
+        for p in session.attendee_ids:
+            self.diary.book(p, begin, end, site, False)
+        if not room.virtual:
+            self.diary.book(room.id, begin, end, None, False)
+        self.by_activity[session.activity_id].append(session)
+        self.placed.append(session)
+
+    def place(self, options: Options) -> Session | None:
+        """Hold the occurrence at its first start (in the order given) where it fits, if any."""
+        session = _first_fit(self.inspection, options, self.diary, self.by_activity)
+        if session is not None:
+            self.book(session)
+        return session
+
+
 def greedy_timetable(inspection: Inspection, candidates: Candidates | None = None) -> list[Session]:
     """Place what fits, first fit; returns the sessions held (musts may be missing)."""
     candidates = candidates or Candidates(inspection)
-    diary = _Diary(inspection)
-    placed: dict[str, Session] = {}
-    held_by_activity: dict[str, list[Session]] = defaultdict(list)
+    fit = FirstFit(inspection)
     for options in _order(inspection, candidates):
-        session = _first_fit(inspection, options, diary, held_by_activity)
-        if session is None:
-            continue
-        placed[session.occurrence_id] = session
-        held_by_activity[session.activity_id].append(session)
-        site = inspection.room_by_id[session.room_id].site
-        for i in session.inspector_ids:
-            diary.book(i, session.day * DAY + session.start, session.day * DAY + session.end, site, True)
-        for p in session.attendee_ids:
-            diary.book(p, session.day * DAY + session.start, session.day * DAY + session.end, site, False)
-        if not inspection.room_by_id[session.room_id].virtual:
-            diary.book(session.room_id, session.day * DAY + session.start, session.day * DAY + session.end, None, False)
-    return [placed[o.id] for o in inspection.occurrences if o.id in placed]
+        fit.place(options)
+    by_id = {s.occurrence_id: s for s in fit.placed}
+    return [by_id[o.id] for o in inspection.occurrences if o.id in by_id]
 
 
 def _respects_after(inspection: Inspection, options: Options, start: int, end: int,

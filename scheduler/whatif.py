@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
@@ -21,6 +20,7 @@ from models.changes import WhatIf, change_kind, changes_between
 from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY
 from scheduler.explain import precheck
+from scheduler.greedy import FirstFit
 from scheduler.search import STATUS, Watcher, make_solver, run_search
 from scheduler.solve import WeekModel
 from scheduler.unscheduled import unscheduled_reasons
@@ -205,25 +205,10 @@ def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen
     a broken optional that fits nowhere is left out. Hinting the raw baseline instead left the
     search repairing dozens of sessions at once (a busy inspector out on the 250-row week: no
     timetable in 60 s)."""
-    from scheduler.greedy import _Diary, _first_fit
-
-    diary, by_activity, placed, broken = _Diary(inspection), defaultdict(list), [], []
-
-    def book(s: Session) -> None:
-        room = inspection.room_by_id[s.room_id]
-        begin, end = s.day * DAY + s.start, s.day * DAY + s.end
-        for i in s.inspector_ids:
-            diary.book(i, begin, end, None if room.virtual else room.site, True)
-        for p in s.attendee_ids:
-            diary.book(p, begin, end, None if room.virtual else room.site, False)
-        if not room.virtual:
-            diary.book(room.id, begin, end, None, False)
-        by_activity[s.activity_id].append(s)
-        placed.append(s)
-
+    fit, broken = FirstFit(inspection), []
     for s in baseline.sorted_sessions():
         if s.occurrence_id in frozen:
-            book(s)
+            fit.book(s)
         elif s.activity_id not in cancelled and s.occurrence_id in week.candidates.by_occurrence:
             options = week.candidates[s.occurrence_id]
             fits = (s.day * DAY + s.start >= now and s.room_id in {r.id for r in options.rooms}
@@ -231,17 +216,15 @@ def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen
                     <= set(options.named_attendees) | set(options.pool_members)
                     and all(inspection.is_free(r, s.day, s.start, s.end) for r in s.everyone + (s.room_id,)))
             if fits:
-                book(s)
+                fit.book(s)
             else:
                 broken.append((s, options))
     broken.sort(key=lambda b: (not b[1].occurrence.is_must, -b[1].occurrence.activity.weight))
     for s, options in broken:
         old = s.day * DAY + s.start
         starts = tuple(sorted((t for t in options.starts if t >= now), key=lambda t: (t != old, t)))
-        mended = _first_fit(inspection, replace(options, starts=starts), diary, by_activity)
-        if mended is not None:
-            book(mended)
-    return placed
+        fit.place(replace(options, starts=starts))
+    return fit.placed
 
 
 def _held_weight_progress(on_progress, divisor: int, frozen_weight: int):
