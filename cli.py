@@ -90,17 +90,23 @@ def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, 
     source = input_path or EXAMPLE_DIR
     inspection = load_inspection(source)
     check_replaceable(out_dir)
-    progress = _ProgressLine()
-    try:
-        result = solve_week(inspection, time_limit=time_limit, seed=seed, workers=workers,
-                            on_progress=progress)
-    except Infeasible as err:
-        progress.done()
-        _write_infeasible(inspection, err, out_dir, source, seed)
-        raise
-    progress.done()
+    result = _search(inspection, out_dir, source, seed, lambda progress: solve_week(
+        inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=progress))
     write_output(result, out_dir, source=source)
     click.echo(_summary_text(result, out_dir))
+
+
+def _search(inspection, out_dir: Path, source: Path, seed: int, run):
+    """Run a search with the live progress line; a week whose musts cannot all be held leaves
+    explanation.txt, solve.json and unscheduled.csv (SPEC §6) before the error is reported."""
+    progress = _ProgressLine()
+    try:
+        return run(progress)
+    except Infeasible as err:
+        _write_infeasible(inspection, err, out_dir, source, seed)
+        raise
+    finally:
+        progress.done()
 
 
 def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, seed: int) -> None:
@@ -153,17 +159,11 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     baseline = read_timetable(inspection, baseline_dir)
     _warn_if_input_changed(baseline_dir, input_sha256(input_path))
     check_replaceable(out_dir)
-    progress = _ProgressLine()
-    try:
-        result = rerun(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
-                       on_progress=progress)
-    except Infeasible as err:
-        progress.done()
-        _write_infeasible(inspection, err, out_dir, input_path, seed)
-        raise
-    progress.done()
+    result = _search(inspection, out_dir, input_path, seed, lambda progress: rerun(
+        inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
+        on_progress=progress))
     changes = changes_between(baseline, result.timetable)
-    extra = whatif_files(baseline, result.timetable, changes)
+    extra = whatif_files(baseline, result.timetable, changes, request)
     write_output(result, out_dir, source=input_path, extra_files=extra)
     click.echo(_summary_text(result, out_dir))
     click.echo(_changes_text(changes, result.changes_proven_minimal,
@@ -290,12 +290,15 @@ def explain(input_path: Path, time_limit: float) -> None:
 def check(input_path: Path, out_dir: Path) -> None:
     """Verify the timetable in DIR against every rule for INPUT (no solver involved)."""
     from checker import check_timetable
+    from exporters.changes import read_request
+    from scheduler.whatif import check_whatif
     from exporters.timetable_csv import read_timetable
     from loader import load_inspection
 
     inspection = load_inspection(input_path)
     timetable = read_timetable(inspection, out_dir)
-    violations = check_timetable(timetable)
+    request = read_request(out_dir)  # a what-if's folder is judged with its dropouts applied
+    violations = check_whatif(inspection, timetable, request) if request else check_timetable(timetable)
     if violations:
         for violation in violations:
             click.echo(f"  - {violation}")
@@ -338,6 +341,7 @@ class _ProgressLine:
     def done(self) -> None:
         if self.shown and sys.stderr.isatty():
             click.echo("", err=True)
+        self.shown = False
 
 
 def _summary_text(result, out_dir: Path) -> str:

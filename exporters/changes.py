@@ -8,13 +8,16 @@ goes ahead get `OCCURRENCE.cancel.ics`, a CANCEL naming only them. Unchanged occ
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from dataclasses import replace
 
 from models import DAYS, Session, Timetable, format_minutes
-from models.changes import Change
+from models import InputError, Problem
+from models.changes import Change, WhatIf
 from exporters.ics import invite_filename, render_invite
-from exporters.timetable_csv import _csv_text
+from exporters.timetable_csv import csv_text
 
 CHANGES_COLUMNS = ("occurrence_id", "change", "old_start", "new_start", "old_room", "new_room", "notify")
 
@@ -27,7 +30,7 @@ def when(session: Session | None) -> str:
 def render_changes_csv(changes: Iterable[Change]) -> str:
     """One row per changed occurrence, in the baseline's time order; a cancelled one has blank
     new_start and new_room."""
-    return _csv_text(CHANGES_COLUMNS, (
+    return csv_text(CHANGES_COLUMNS, (
         (c.occurrence_id, c.change, when(c.old), when(c.new), c.old.room_id,
          c.new.room_id if c.new is not None else "", ";".join(c.notify))
         for c in changes))
@@ -63,14 +66,41 @@ def outbox_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     return files
 
 
-def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change]) -> dict[str, bytes]:
+REQUEST_FILE = "whatif.json"
+
+
+def render_request(request: WhatIf) -> bytes:
+    """The what-if asked for, so `schedule check` can judge the folder against the same dropouts."""
+    return json.dumps({"drop": list(request.drop), "unavailable": [list(u) for u in request.unavailable],
+                       "now": list(request.now) if request.now else None}, indent=2).encode("utf-8")
+
+
+def read_request(directory: Path) -> WhatIf | None:
+    """The what-if recorded in an output folder (None for a plain solve's folder)."""
+    path = Path(directory) / REQUEST_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return WhatIf(drop=tuple(data["drop"]), unavailable=tuple(tuple(u) for u in data["unavailable"]),
+                      now=tuple(data["now"]) if data["now"] else None)
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError([Problem(REQUEST_FILE, None, None, f"cannot be read: {err}")]) from None
+
+
+def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change],
+                 request: WhatIf | None = None) -> dict[str, bytes]:
     """The files a what-if adds to a complete output folder (relative path -> bytes): changes.csv,
-    outbox/, and this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own)."""
+    outbox/, this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own) and the
+    request itself."""
     changes = tuple(changes)
     files = {"changes.csv": render_changes_csv(changes).encode("utf-8")}
+    if request is not None:
+        files[REQUEST_FILE] = render_request(request)
     files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
     files.update({f"invites/{name}": data for name, data in cancel_invites(baseline, changes).items()})
     return files
 
 
-__all__ = ["CHANGES_COLUMNS", "cancel_invites", "outbox_files", "render_changes_csv", "whatif_files", "when"]
+__all__ = ["CHANGES_COLUMNS", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_request",
+           "render_changes_csv", "render_request", "whatif_files", "when"]

@@ -20,7 +20,7 @@ UNSCHEDULED_COLUMNS = ("activity_id", "priority", "reason")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-def _csv_text(columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> str:
+def csv_text(columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
@@ -43,12 +43,12 @@ def render_timetable_csv(timetable: Timetable) -> str:
             s.room_id, "" if room is None or room.virtual else (room.site or ""),
             ";".join(s.inspector_ids), ";".join(s.attendee_ids), s.sequence,
         ))
-    return _csv_text(TIMETABLE_COLUMNS, rows)
+    return csv_text(TIMETABLE_COLUMNS, rows)
 
 
 def unscheduled_csv(unscheduled: Iterable[Unscheduled]) -> str:
     """Every optional activity not held, with the reason in words."""
-    return _csv_text(UNSCHEDULED_COLUMNS, ((u.activity_id, u.priority, u.reason) for u in unscheduled))
+    return csv_text(UNSCHEDULED_COLUMNS, ((u.activity_id, u.priority, u.reason) for u in unscheduled))
 
 
 def render_unscheduled_csv(timetable: Timetable) -> str:

@@ -288,13 +288,25 @@ def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
     return "not held in the baseline; a what-if adds no session"
 
 
-def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:
-    """The checker on the new week; what only concerns sessions that already happened is history."""
+def whatif_violations(timetable: Timetable, frozen: dict[str, Session]) -> list[str]:
+    """The checker on a what-if's week (its inspection with the dropouts applied); what only
+    concerns sessions that already happened is history, not a broken rule."""
     from checker import check_timetable
 
     live = {s.occurrence_id for s in timetable.sessions} - set(frozen)
-    problems = [p for p in check_timetable(timetable)
-                if not (any(f in p for f in frozen) and not any(o in p for o in live))]
+    return [p for p in check_timetable(timetable)
+            if not (any(f in p for f in frozen) and not any(o in p for o in live))]
+
+
+def check_whatif(inspection: Inspection, timetable: Timetable, request: WhatIf) -> list[str]:
+    """Rule violations of a what-if's timetable, read back against the input and its request."""
+    frozen = frozen_sessions(timetable, request)
+    adjusted, _ = apply_whatif(inspection, request, frozen)
+    return whatif_violations(Timetable(adjusted, timetable.sessions, timetable.unscheduled), frozen)
+
+
+def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:
+    problems = whatif_violations(timetable, frozen)
     if problems:
         raise AssertionError("the what-if broke a rule (a bug):\n" + "\n".join(problems))
 

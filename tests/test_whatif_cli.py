@@ -188,3 +188,16 @@ def test_a_whatif_that_cannot_hold_a_must_exits_1_and_explains(week, tmp_path):
                                                                    "unscheduled.csv"]
     assert json.loads((tmp_path / "out" / "solve.json").read_text())["status"] == "INFEASIBLE"
     assert snapshot(base) == before
+
+
+def test_check_judges_a_whatif_folder_with_its_dropouts(week, tmp_path):
+    # The what-if's folder records its request, so `schedule check` applies the same dropouts:
+    # without it, CT (a must cancelled for want of P1) would read as "a must not held".
+    input_dir, base = week
+    out = tmp_path / "w"
+    assert whatif(input_dir, base, out, "--drop", "P1", "--now", "Tue 12:00").exit_code == 0
+    assert (out / "whatif.json").exists()
+    checked = run("check", input_dir, out)
+    assert checked.exit_code == 0, checked.output
+    (out / "whatif.json").unlink()
+    assert run("check", input_dir, out).exit_code != 0
