@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 # The CSV row reader is shared with `schedule check`, so both read timetable.csv alike.
-from exporters.timetable_csv import TIMETABLE_COLUMNS, UNSCHEDULED_COLUMNS, _ids, _minutes, _rows
+from exporters.timetable_csv import TIMETABLE_COLUMNS, UNSCHEDULED_COLUMNS, read_ids, read_rows, start_and_end
 from models import DAYS, InputError, Problem, Timetable, Unscheduled, format_minutes
 
 TYPE_LABELS: dict[str, str] = {
@@ -124,12 +124,12 @@ def read_folder(directory: Path | str) -> ShownWeek:
         raise InputError([Problem(TIMETABLE_CSV, None, None, f"the run that wrote {directory} found "
                                   f"no timetable: see {directory / 'explanation.txt'}")])
     problems: list[Problem] = []
-    rows = _rows(directory / TIMETABLE_CSV, TIMETABLE_COLUMNS, problems)
+    rows = read_rows(directory / TIMETABLE_CSV, TIMETABLE_COLUMNS, problems)
     sessions = [s for number, row in rows if (s := _shown_from_row(row, number, problems))]
     not_held = []
     if (directory / UNSCHEDULED_CSV).is_file():
         not_held = [Unscheduled(row["activity_id"].strip(), row["priority"].strip(), row["reason"])
-                    for _, row in _rows(directory / UNSCHEDULED_CSV, UNSCHEDULED_COLUMNS, problems)]
+                    for _, row in read_rows(directory / UNSCHEDULED_CSV, UNSCHEDULED_COLUMNS, problems)]
     if problems:
         raise InputError(problems)
     sessions.sort(key=lambda r: (r.day, r.start, r.room_id, r.occurrence_id))
@@ -153,17 +153,11 @@ def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem]) -
         on = date.fromisoformat(cells["date"])
     except ValueError:
         bad("date", f"{cells['date']!r} is not a date YYYY-MM-DD")
-    start, end = _minutes(cells["start"]), _minutes(cells["end"])
-    if start is None:
-        bad("start", f"{cells['start']!r} is not a time HH:MM")
-    if end is None:
-        bad("end", f"{cells['end']!r} is not a time HH:MM")
-    if start is not None and end is not None and end <= start:
-        bad("end", f"ends at {cells['end']}, not after its start {cells['start']}")
+    start, end = start_and_end(cells, bad)
     problems.extend(found)
     if found:
         return None
-    inspectors, attendees = _ids(cells["inspectors"]), _ids(cells["attendees"])
+    inspectors, attendees = read_ids(cells["inspectors"]), read_ids(cells["attendees"])
     return ShownSession(
         occurrence_id=cells["occurrence_id"], title=row["title"], type=cells["type"], date=on,
         day=DAYS.index(cells["day"]), start=start, end=end, room_id=cells["room"],

@@ -55,8 +55,20 @@ def render_unscheduled_csv(timetable: Timetable) -> str:
     return unscheduled_csv(timetable.unscheduled)
 
 
+def start_and_end(row: dict[str, str], bad) -> tuple[int | None, int | None]:
+    """A timetable row's start and end in minutes; each problem goes to bad(column, message)."""
+    start, end = _minutes(row["start"]), _minutes(row["end"])
+    if start is None:
+        bad("start", f"{row['start']!r} is not a time HH:MM")
+    if end is None:
+        bad("end", f"{row['end']!r} is not a time HH:MM")
+    if start is not None and end is not None and end <= start:
+        bad("end", f"ends at {row['end']}, not after its start {row['start']}")
+    return start, end
+
+
 # --- reading back -------------------------------------------------------------------------------
-def _rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
     """(row number as a spreadsheet shows it, {column: text}) for each non-blank row."""
     table = path.name
     if not path.is_file():
@@ -93,7 +105,7 @@ def _minutes(text: str) -> int | None:
     return int(match[1]) * 60 + int(match[2])
 
 
-def _ids(text: str) -> tuple[str, ...]:
+def read_ids(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(";") if part.strip())
 
 
@@ -119,17 +131,11 @@ def _session(inspection: Inspection, number: int, row: dict[str, str],
     elif row["date"].strip() and row["date"].strip() != inspection.date_of(day).isoformat():
         bad("date", f"{row['date']!r} is not {day_text} of the week starting "
                     f"{inspection.settings.week_start.isoformat()}")
-    start, end = _minutes(row["start"]), _minutes(row["end"])
-    if start is None:
-        bad("start", f"{row['start']!r} is not a time HH:MM")
-    if end is None:
-        bad("end", f"{row['end']!r} is not a time HH:MM")
-    if start is not None and end is not None and end <= start:
-        bad("end", f"ends at {row['end']}, not after its start {row['start']}")
+    start, end = start_and_end(row, bad)
     room_id = row["room"].strip()
     if room_id not in inspection.room_by_id:
         bad("room", f"{room_id!r} is not a room of this inspection")
-    inspector_ids, attendee_ids = _ids(row["inspectors"]), _ids(row["attendees"])
+    inspector_ids, attendee_ids = read_ids(row["inspectors"]), read_ids(row["attendees"])
     for column, ids, known in (("inspectors", inspector_ids, inspection.inspector_by_id),
                                ("attendees", attendee_ids, inspection.person_by_id)):
         unknown = [i for i in ids if i not in known]
@@ -153,7 +159,7 @@ def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
     problems: list[Problem] = []
     sessions: list[Session] = []
     seen: dict[str, int] = {}
-    for number, row in _rows(directory / "timetable.csv", TIMETABLE_COLUMNS, problems):
+    for number, row in read_rows(directory / "timetable.csv", TIMETABLE_COLUMNS, problems):
         session = _session(inspection, number, row, problems)
         if session is None:
             continue
@@ -165,7 +171,7 @@ def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
         seen[session.occurrence_id] = number
         sessions.append(session)
     unscheduled = []
-    for number, row in _rows(directory / "unscheduled.csv", UNSCHEDULED_COLUMNS, problems):
+    for number, row in read_rows(directory / "unscheduled.csv", UNSCHEDULED_COLUMNS, problems):
         unscheduled.append(Unscheduled(activity_id=row["activity_id"].strip(),
                                        priority=row["priority"].strip(), reason=row["reason"]))
     if problems:
