@@ -297,3 +297,24 @@ def test_a_seed_or_workers_beyond_32_bits_is_refused_with_exit_2(input_dir, tmp_
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_time_limit_without_every_must_says_so_and_lists_the_musts_left(monkeypatch, input_dir, previous):
+    # The search ends (time limit) with no timetable holding every must, and the quick first-fit
+    # placed none of them either: exit 1, a plain sentence, the musts in unscheduled.csv.
+    import importlib
+
+    from ortools.sat.python import cp_model
+
+    solve_module = importlib.import_module("scheduler.solve")  # the module, not the function it exports
+
+    monkeypatch.setattr(solve_module, "run_search", lambda *a, **k: (cp_model.UNKNOWN, False))
+    monkeypatch.setattr(solve_module, "greedy_timetable", lambda *a, **k: [])
+    out, _ = previous
+    result = solve(input_dir, out)
+    assert result.exit_code == 1
+    assert "time limit" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["explanation.txt", "solve.json", "unscheduled.csv"]
+    listed = list(csv.DictReader(io.StringIO((out / "unscheduled.csv").read_text(encoding="utf-8"))))
+    musts = {r["id"] for r in feasible_base()["activities"] if r.get("priority", "must") in ("", "must")}
+    assert {r["activity_id"] for r in listed} == musts and {r["priority"] for r in listed} == {"must"}
