@@ -188,18 +188,21 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
 
 
 def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], seconds_left: float):
-    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one deterministic worker."""
-    if seconds_left <= 0.5:
-        return None
+    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one deterministic worker. Deterministic
+    time, not wall time, must be what stops each try for the answer to be reproducible; a try that
+    finds nothing is followed by a longer one while time is left."""
+    deadline = time.monotonic() + seconds_left
     model = week.model
     model.add(week.held_weight >= optimum)
     model.maximize(total(tie_break_terms(week.vars)))
     week.hint(greedy)
-    # Deterministic time, not wall time, must be what stops it, for the answer to be reproducible.
-    solver = make_solver(seed, 1, time_limit=seconds_left, deterministic=TIE_BREAK_DETERMINISTIC_TIME)
-    status, interrupted = run_search(solver, model)
-    if interrupted:
-        return None
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return week.read(solver)
+    budget = TIE_BREAK_DETERMINISTIC_TIME
+    while deadline - time.monotonic() > 0.5:
+        solver = make_solver(seed, 1, time_limit=deadline - time.monotonic(), deterministic=budget)
+        status, interrupted = run_search(solver, model)
+        if interrupted:
+            return None
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return week.read(solver)
+        budget *= 4
+    return None
