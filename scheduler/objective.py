@@ -37,7 +37,6 @@ def pools_filled(v: Variables) -> Term:
 
 def balanced_inspector_loads(v: Variables) -> Term:
     """A lower peak of any inspector's contact minutes on any day."""
-    s = v.inspection.settings
     peak = v.model.new_int_var(0, 24 * 60, "peak_inspector_day_minutes")
     for inspector in v.inspection.inspectors:
         sessions = v.attendance.get(inspector.id, [])

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from models.inspection import INSPECTORATES
-from scheduler.candidates import DAY
 from scheduler.variables import Variables
 
 

@@ -11,7 +11,6 @@ Two phases, for speed and reproducibility:
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 from ortools.sat.python import cp_model
 
@@ -23,7 +22,7 @@ from scheduler.objective import held_weight, tie_break_terms, total
 from scheduler.redundant import REDUNDANT
 from scheduler.rules import post_rules
 from scheduler.unscheduled import unscheduled_reasons
-from scheduler.search import STATUS, Progress, Watcher, make_solver, run_search
+from scheduler.search import Progress, Watcher, make_solver, run_search
 from scheduler.variables import Variables
 
 
