@@ -46,7 +46,7 @@ def _when(inspection: Inspection, occ: Occurrence) -> str:
     return f"on {days} between {lo} and {hi}"
 
 
-def _who(inspection: Inspection, occ: Occurrence, inspectors_only: bool = False) -> str:
+def _who_parts(inspection: Inspection, occ: Occurrence, inspectors_only: bool = False) -> list[str]:
     a = occ.activity
     parts = []
     if a.all_inspectors:
@@ -58,6 +58,11 @@ def _who(inspection: Inspection, occ: Occurrence, inspectors_only: bool = False)
                                   for k in a.inspectorates))
     if a.attendees and not inspectors_only:
         parts.append(_names(inspection, a.attendees))
+    return parts
+
+
+def _who(inspection: Inspection, occ: Occurrence) -> str:
+    parts = _who_parts(inspection, occ)
     return f" with {'; '.join(parts)}" if parts else ""
 
 
@@ -95,7 +100,7 @@ def sentence(inspection: Inspection, requirement: Requirement, sites: tuple[str,
     if kind == "accessible room":
         return f"{title} needs an accessible room for an attendee."
     if kind == "inspectors":
-        return f"{title} needs {_who(inspection, inspection.occurrence_by_id[subject], True)[6:]}."
+        return f"{title} needs {'; '.join(_who_parts(inspection, inspection.occurrence_by_id[subject], True))}."
     if kind == "apart from managers":
         return f"{title} may not include anyone's line manager."
     if kind == "after":

@@ -68,10 +68,11 @@ class _Diary:
 
 def _order(inspection: Inspection, candidates: Candidates) -> list[Options]:
     rank = {p: i for i, p in enumerate(PRIORITIES)}
+    position = {o.id: i for i, o in enumerate(inspection.occurrences)}
     return sorted(
         candidates,
         key=lambda o: (rank[o.occurrence.activity.priority], o.occurrence.activity.fixed_time is None,
-                       len(o.starts), inspection.occurrences.index(o.occurrence)),
+                       len(o.starts), position[o.occurrence.id]),
     )
 
 

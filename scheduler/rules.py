@@ -201,13 +201,12 @@ def lunch_and_contact_limits(v: Variables) -> None:
             v.lunch[(inspector.id, day)] = lunch
             v.busy[inspector.id].append(v.model.new_optional_fixed_size_interval_var(
                 lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]"))
-            minutes = []
-            for oid, lit in sessions:
-                on = v.attends_on(inspector.id, oid, lit, day)
-                if on is not None:
-                    minutes.append(v.candidates[oid].duration * on)
-            if sum(v.candidates[oid].duration for oid, _ in sessions if day in v.on_day[oid]) > s.max_inspector_contact_minutes:
-                v.model.add(sum(minutes) <= s.max_inspector_contact_minutes).only_enforce_if(
+            possible = [(oid, lit) for oid, lit in sessions if day in v.on_day[oid]]
+            # Only a day that could overflow needs the cap (and its attends-that-day literals).
+            if sum(v.candidates[oid].duration for oid, _ in possible) > s.max_inspector_contact_minutes:
+                minutes = sum(v.candidates[oid].duration * v.attends_on(inspector.id, oid, lit, day)
+                              for oid, lit in possible)
+                v.model.add(minutes <= s.max_inspector_contact_minutes).only_enforce_if(
                     v.when("contact minutes", inspector.id))
 
 
@@ -217,9 +216,9 @@ def person_daily_cap(v: Variables) -> None:
     for person in v.inspection.people:
         sessions = v.attendance.get(person.id, [])
         for day in range(5):
-            on = [v.attends_on(person.id, oid, lit, day) for oid, lit in sessions]
-            on = [lit for lit in on if lit is not None]
-            if len(on) > cap:
+            possible = [(oid, lit) for oid, lit in sessions if day in v.on_day[oid]]
+            if len(possible) > cap:  # only then can the cap bind
+                on = [v.attends_on(person.id, oid, lit, day) for oid, lit in possible]
                 v.model.add(sum(on) <= cap).only_enforce_if(v.when("sessions a day", person.id))
 
 

@@ -3,7 +3,7 @@ cannot be held at all (and which requirement rules out every time), or it compet
 people or rooms with the sessions that were held (named, highest priority first)."""
 from __future__ import annotations
 
-from models import DAYS, PRIORITY_WEIGHT, Session, Timetable, Unscheduled
+from models import DAYS, PRIORITIES, Session, Timetable, Unscheduled
 from scheduler.candidates import DAY, Candidates, Options
 
 
@@ -31,9 +31,8 @@ def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, 
         if shared and begin < hi and lo < end and s.day in options.days:
             out.append((s, shared))
     by_id = timetable.inspection.occurrence_by_id
-    out.sort(key=lambda x: (-PRIORITY_WEIGHT.get(by_id[x[0].occurrence_id].activity.priority, 1000)
-                            if by_id[x[0].occurrence_id].activity.priority != "must" else -10**6,
-                            x[0].day, x[0].start))
+    rank = {p: i for i, p in enumerate(PRIORITIES)}  # must first, then high, medium, low
+    out.sort(key=lambda x: (rank[by_id[x[0].occurrence_id].activity.priority], x[0].day, x[0].start))
     return out
 
 
