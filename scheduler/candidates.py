@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 from models import Inspection, Occurrence
 from models.inspection import Room
@@ -135,14 +136,16 @@ def options_for(inspection: Inspection, occurrence: Occurrence) -> Options:
 
 
 class Candidates:
-    """Options for every occurrence of an inspection, computed once."""
+    """Options for every occurrence of an inspection, computed once. `narrow`, when given, may cut
+    an occurrence's options further (a what-if: the past pinned, nothing new before `now`)."""
 
-    def __init__(self, inspection: Inspection):
+    def __init__(self, inspection: Inspection, narrow: Callable[[Options], Options] | None = None):
         self.inspection = inspection
+        self.narrow = narrow or (lambda options: options)
 
     @cached_property
     def by_occurrence(self) -> dict[str, Options]:
-        return {o.id: options_for(self.inspection, o) for o in self.inspection.occurrences}
+        return {o.id: self.narrow(options_for(self.inspection, o)) for o in self.inspection.occurrences}
 
     def __getitem__(self, occurrence_id: str) -> Options:
         return self.by_occurrence[occurrence_id]

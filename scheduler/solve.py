@@ -36,10 +36,10 @@ TIE_BREAK_DETERMINISTIC_TIME = 0.5
 class WeekModel:
     """The CP-SAT model of one inspection week, with its variables and objective pieces."""
 
-    def __init__(self, inspection: Inspection, explain: bool = False):
+    def __init__(self, inspection: Inspection, explain: bool = False, narrow=None):
         self.inspection = inspection
         self.model = cp_model.CpModel()
-        self.candidates = Candidates(inspection)
+        self.candidates = Candidates(inspection, narrow)
         self.vars = Variables(self.model, inspection, self.candidates, explain=explain)
         post_rules(self.vars)
         if not explain:

@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 from models import Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
 from models.changes import WhatIf, change_kind, changes_between
 from models.inspection import DAYS, format_minutes
-from scheduler.candidates import DAY
+from scheduler.candidates import DAY, Options
 from scheduler.explain import precheck
 from scheduler.greedy import FirstFit
 from scheduler.search import STATUS, Watcher, make_solver, run_search
@@ -92,6 +92,24 @@ def _fix(week: WeekModel, session: Session) -> None:
         m.add(lit == (person in session.attendee_ids))
 
 
+def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: dict[str, str], now: int):
+    """The what-if's limits as option domains rather than constraints, so that the bound sees
+    them too: the past is pinned to its start and room; nothing starts before `now`; what the
+    baseline did not hold, or the dropouts cancelled, has no start at all (is not held). (A
+    reified "held implies start >= now" left the linear relaxation free to put fractions of
+    sessions back on Monday.)"""
+    def narrow(options: Options) -> Options:
+        oid = options.occurrence.id
+        if oid in frozen:
+            s = frozen[oid]
+            return replace(options, starts=(s.day * DAY + s.start,),
+                           rooms=tuple(r for r in options.rooms if r.id == s.room_id))
+        if oid not in base or options.occurrence.activity.id in cancelled:
+            return replace(options, starts=())
+        return replace(options, starts=tuple(t for t in options.starts if t >= now))
+    return narrow
+
+
 def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
     """A literal that can be true only if the occurrence is held exactly as in the baseline."""
     v, m, oid = week.vars, week.model, session.occurrence_id
@@ -114,56 +132,83 @@ def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
 
 def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time_limit: float = 60.0,
            seed: int = 0, workers: int = 2, on_progress=None, check: bool = True) -> SolveResult:
+    """Re-solve after the dropouts (see the module docstring). Three searches, in SPEC §4's order:
+    1. the held weight kept, on all workers (up to half the time unless proven sooner);
+    2. at that weight, the most occurrences unchanged (the fewest changes), on all workers;
+    3. at those two, what the changed occurrences keep of themselves and the tie-breakers of
+       §4.2, by one worker under a deterministic limit, so a proven answer is reproducible.
+    One objective with the three scaled together was measured slower to prove: its linear bound
+    mixed the levels and the search traded one for another."""
     started = time.monotonic()
+    deadline = started + time_limit
     frozen = frozen_sessions(baseline, request)
     adjusted, cancelled = apply_whatif(inspection, request, frozen)
-    week = WeekModel(adjusted)
+    now = _now_minute(request)
+    base = {s.occurrence_id: s for s in baseline.sessions}
+    week = WeekModel(adjusted, narrow=_narrowed(base, frozen, cancelled, now))
     for options in week.candidates:
         if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
             from models import Infeasible
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     v, m = week.vars, week.model
-    now = _now_minute(request)
-    base = {s.occurrence_id: s for s in baseline.sessions}
-    kept_weight, unchanged, kept_parts, forced_changes = [], [], [], 0
+    kept_weight, keeps = [], []
     for options in week.candidates:
         occ = options.occurrence
-        oid = occ.id
-        if oid in frozen:
-            _fix(week, frozen[oid])
-            continue
-        if oid not in base or occ.activity.id in cancelled:
-            m.add(v.held[oid] == 0)  # nothing new is added; a cancelled one is not held
-            continue
-        m.add(v.start[oid] >= now).only_enforce_if(v.held[oid])
-        if not occ.is_must:
-            kept_weight.append(occ.activity.weight * v.held[oid])
-        same = _unchanged(week, base[oid])
-        if same is None:
-            forced_changes += 1
-        else:
-            unchanged.append(same)
-        kept_parts += _parts_kept(week, base[oid])
-    scale = len(base) + 1  # a kept occurrence outweighs any number of changes (SPEC §4 order)
-    parts_scale = sum(w for w, _ in kept_parts) + 1  # a change avoided outweighs any parts kept
-    m.maximize(parts_scale * (scale * sum(kept_weight) + sum(unchanged))
-               + sum(w * lit for w, lit in kept_parts))
-    divisor = scale * parts_scale
+        if occ.id in frozen:
+            _fix(week, frozen[occ.id])
+        elif occ.id in base and occ.activity.id not in cancelled:
+            if not occ.is_must:
+                kept_weight.append(occ.activity.weight * v.held[occ.id])
+            keeps.append(_Kept(week, base[occ.id]))
+    kept = sum(kept_weight)
+    unchanged = sum(k.unchanged for k in keeps if k.unchanged is not None)
     # Weights as the input gives them: a must cancelled for want of partners is "low" only in `adjusted`.
     frozen_weight = sum(inspection.occurrence_by_id[oid].activity.weight for oid in frozen)
-    week.hint(_mended(adjusted, week, baseline, frozen, cancelled, now))
-    solver = make_solver(seed, workers, time_limit=time_limit)
-    status, interrupted = run_search(
-        solver, m, Watcher(week, started, _held_weight_progress(on_progress, divisor, frozen_weight)))
-    if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise KeyboardInterrupt
+    mended = _mended(adjusted, week, baseline, frozen, cancelled, now)
+
+    def search(objective, hint: list[Session], seconds: float, progress):
+        m.maximize(objective)
+        _hint(week, keeps, hint)
+        solver = make_solver(seed, workers, time_limit=seconds)
+        status, interrupted = run_search(solver, m, Watcher(week, started, progress))
+        if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise KeyboardInterrupt
+        return solver, status, interrupted
+
+    # 1. The held weight.
+    solver, status, interrupted = search(kept, mended, (deadline - time.monotonic()) / 2,
+                                         _offset_progress(on_progress, frozen_weight))
+    if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
+        solver, status, interrupted = search(kept, mended, deadline - time.monotonic(),
+                                             _offset_progress(on_progress, frozen_weight))
     if status == cp_model.INFEASIBLE:
         _explain(_with_frozen_as_fixed(adjusted, frozen), request)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         from models import Infeasible
         raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding every "
                           "must was found"], minimal=False)
-    sessions = [frozen.get(s.occurrence_id, s) for s in week.read(solver)]
+    weight_proven = status == cp_model.OPTIMAL
+    best_kept = int(round(solver.objective_value))
+    bound = best_kept if weight_proven else max(best_kept, int(solver.best_objective_bound))
+    sessions = week.read(solver)
+    changes_proven = False
+
+    # 2. The fewest changes, at that weight.
+    if not interrupted and deadline - time.monotonic() > 0.1:
+        m.add(kept >= best_kept)
+        solver, status, interrupted = search(
+            unchanged, sessions, (deadline - time.monotonic()) * PHASE_2_SHARE,
+            _fixed_progress(on_progress, frozen_weight + best_kept, frozen_weight + bound))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            sessions = week.read(solver)
+            changes_proven = weight_proven and status == cp_model.OPTIMAL
+
+    # 3. Within those: the least change to each changed occurrence, then §4.2.
+    if not interrupted and deadline - time.monotonic() > 0.5:
+        m.add(unchanged >= sum(1 for k in keeps if k.same_as(_by_id(sessions).get(k.session.occurrence_id))))
+        sessions = _least_change(week, keeps, seed, mended, sessions, deadline) or sessions
+
+    sessions = [frozen.get(s.occurrence_id, s) for s in sessions]
     sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]
     timetable = Timetable(adjusted, tuple(sessions))
     unscheduled = _unscheduled(timetable, week, base, cancelled, baseline.unscheduled, inspection)
@@ -173,15 +218,75 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     changes = changes_between(baseline, timetable)
     held = Timetable(inspection, timetable.sessions).held_weight
     return SolveResult(
-        status=STATUS.get(status, "UNKNOWN"), timetable=timetable,
-        objective=held, best_bound=held if status == cp_model.OPTIMAL
-        else max(held, frozen_weight + int(solver.best_objective_bound) // divisor),
+        status="OPTIMAL" if weight_proven else "FEASIBLE", timetable=timetable,
+        objective=held, best_bound=max(held, frozen_weight + bound),
         wall_seconds=round(time.monotonic() - started, 3), seed=seed,
-        changes=len(changes), changes_proven_minimal=status == cp_model.OPTIMAL, interrupted=interrupted,
+        changes=len(changes), changes_proven_minimal=changes_proven, interrupted=interrupted,
     )
 
 
-def _parts_kept(week: WeekModel, session: Session) -> list[tuple[int, cp_model.IntVar]]:
+# Phase 2's share of the time left after phase 1; the rest is for phase 3.
+PHASE_2_SHARE = 0.8
+# Phase 3's budget in deterministic time (as scheduler.solve's tie-break), raised while time is left.
+LEAST_CHANGE_DETERMINISTIC_TIME = 0.2
+
+
+class _Kept:
+    """The literals that say how much of one baseline occurrence the what-if keeps."""
+
+    def __init__(self, week: WeekModel, session: Session):
+        self.session = session
+        self.unchanged = _unchanged(week, session)
+        self.same_start, self.parts = _parts_kept(week, session)
+
+    def same_as(self, new: Session | None) -> bool:
+        return new is not None and change_kind(self.session, new) is None
+
+    def hint(self, model: cp_model.CpModel, new: Session | None) -> None:
+        if self.unchanged is not None:
+            model.add_hint(self.unchanged, self.same_as(new))
+        model.add_hint(self.same_start, new is not None and (new.day, new.start) == (self.session.day, self.session.start))
+
+
+def _by_id(sessions: list[Session]) -> dict[str, Session]:
+    return {s.occurrence_id: s for s in sessions}
+
+
+def _hint(week: WeekModel, keeps: list[_Kept], sessions: list[Session]) -> None:
+    """A complete hint: the week's variables and the what-if's own literals."""
+    week.hint(sessions)
+    by_id = _by_id(sessions)
+    for k in keeps:
+        k.hint(week.model, by_id.get(k.session.occurrence_id))
+
+
+def _least_change(week: WeekModel, keeps: list[_Kept], seed: int, mended: list[Session],
+                  found: list[Session], deadline: float) -> list[Session] | None:
+    """Phase 3 on one worker under a deterministic limit, hinted with the mended baseline (not
+    the run-dependent answer of phase 2), so a proven answer comes out the same every run."""
+    from scheduler.objective import tie_break_terms, total
+
+    parts = [(w, lit) for k in keeps for w, lit in k.parts]
+    tie_break = total(tie_break_terms(week.vars))
+    scale = _span(week.model, tie_break) + 1  # any part kept outweighs every tie-breaker
+    week.model.maximize(scale * sum(w * lit for w, lit in parts) + tie_break)
+    budget = LEAST_CHANGE_DETERMINISTIC_TIME
+    for hint in (mended, found):
+        _hint(week, keeps, hint)
+        while deadline - time.monotonic() > 0.5:
+            solver = make_solver(seed, 1, time_limit=deadline - time.monotonic(), deterministic=budget)
+            status, interrupted = run_search(solver, week.model)
+            if interrupted:
+                return None
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return week.read(solver)
+            budget *= 4
+            if hint is mended:
+                break  # one short try from the reproducible start, then from phase 2's answer
+    return None
+
+
+def _parts_kept(week: WeekModel, session: Session) -> tuple[cp_model.IntVar, list[tuple[int, cp_model.IntVar]]]:
     """(weight, literal) for each part of a baseline session kept as it was: its start (weighed by
     everyone it would disturb), its room, each inspector and each pool member. Once an occurrence
     must change anyway, this keeps the change to what the dropout forces (no needless move, no pool
@@ -195,7 +300,7 @@ def _parts_kept(week: WeekModel, session: Session) -> list[tuple[int, cp_model.I
         parts.append((1, v.room[oid][session.room_id]))
     parts += [(1, v.inspector[oid][i]) for i in session.inspector_ids if i in v.inspector[oid]]
     parts += [(1, v.pool[oid][p]) for p in session.attendee_ids if p in v.pool[oid]]
-    return parts
+    return same_start, parts
 
 
 def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen: dict[str, Session],
@@ -227,12 +332,28 @@ def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen
     return fit.placed
 
 
-def _held_weight_progress(on_progress, divisor: int, frozen_weight: int):
-    """The progress line in the held weight of SPEC §4.1, as for solve (not the scaled objective)."""
+def _offset_progress(on_progress, frozen_weight: int):
+    """Phase 1's progress line in the held weight of SPEC §4.1 (frozen sessions count too)."""
     if on_progress is None:
         return None
     return lambda elapsed, objective, bound, held: on_progress(
-        elapsed, frozen_weight + objective // divisor, frozen_weight + bound // divisor, held)
+        elapsed, frozen_weight + objective, frozen_weight + bound, held)
+
+
+def _fixed_progress(on_progress, weight: int, bound: int):
+    """Later phases keep the held weight where phase 1 left it."""
+    if on_progress is None:
+        return None
+    return lambda elapsed, objective, _bound, held: on_progress(elapsed, weight, bound, held)
+
+
+def _span(model: cp_model.CpModel, expression) -> int:
+    """An upper bound on |expression| from its variables' domains (read off the objective proto)."""
+    model.maximize(expression)
+    proto = model.proto
+    objective = proto.objective
+    return sum(abs(c) * max(abs(d) for d in proto.variables[r if r >= 0 else -r - 1].domain)
+               for r, c in zip(objective.vars, objective.coeffs))
 
 
 def _explain(inspection: Inspection, request: WhatIf) -> None:
