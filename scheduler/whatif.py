@@ -132,13 +132,13 @@ def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
 
 def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time_limit: float = 60.0,
            seed: int = 0, workers: int = 2, on_progress=None, check: bool = True) -> SolveResult:
-    """Re-solve after the dropouts (see the module docstring). Three searches, in SPEC §4's order:
-    1. the held weight kept, on all workers (up to half the time unless proven sooner);
-    2. at that weight, the most occurrences unchanged (the fewest changes), on all workers;
+    """Re-solve after the dropouts (see the module docstring). Up to three searches, in SPEC §4's order:
+    1. the held weight kept, then the most occurrences unchanged, on all workers (up to half the
+       time unless proven sooner); skipped when the mended baseline already keeps every optional;
+    2. unless that proved the fewest changes: the most unchanged at that weight, on all workers;
     3. at those two, what the changed occurrences keep of themselves and the tie-breakers of
        §4.2, by one worker under a deterministic limit, so a proven answer is reproducible.
-    One objective with the three scaled together was measured slower to prove: its linear bound
-    mixed the levels and the search traded one for another."""
+    The three levels in one objective (scaled) were measured slower: its bound mixed the levels."""
     started = time.monotonic()
     deadline = started + time_limit
     frozen = frozen_sessions(baseline, request)
@@ -151,17 +151,25 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
             from models import Infeasible
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     v, m = week.vars, week.model
-    kept_weight, keeps = [], []
+    weights, keeps = {}, []  # optional occurrences still to come: weight; what each keeps
     for options in week.candidates:
         occ = options.occurrence
         if occ.id in frozen:
             _fix(week, frozen[occ.id])
         elif occ.id in base and occ.activity.id not in cancelled:
             if not occ.is_must:
-                kept_weight.append(occ.activity.weight * v.held[occ.id])
+                weights[occ.id] = occ.activity.weight
             keeps.append(_Kept(week, base[occ.id]))
-    kept = sum(kept_weight)
-    unchanged = sum(k.unchanged for k in keeps if k.unchanged is not None)
+    kept = sum(w * v.held[oid] for oid, w in weights.items())
+    changeable = [k for k in keeps if k.unchanged is not None]
+    unchanged = sum(k.unchanged for k in changeable)
+
+    def kept_of(sessions: list[Session]) -> int:
+        return sum(weights.get(s.occurrence_id, 0) for s in sessions)
+
+    def unchanged_of(sessions: list[Session]) -> int:
+        by_id = _by_id(sessions)
+        return sum(k.same_as(by_id.get(k.session.occurrence_id)) for k in changeable)
     # Weights as the input gives them: a must cancelled for want of partners is "low" only in `adjusted`.
     frozen_weight = sum(inspection.occurrence_by_id[oid].activity.weight for oid in frozen)
     mended = _mended(adjusted, week, baseline, frozen, cancelled, now)
@@ -175,26 +183,34 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
             raise KeyboardInterrupt
         return solver, status, interrupted
 
-    # 1. The held weight.
-    solver, status, interrupted = search(kept, mended, (deadline - time.monotonic()) / 2,
-                                         _offset_progress(on_progress, frozen_weight))
-    if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
-        solver, status, interrupted = search(kept, mended, deadline - time.monotonic(),
-                                             _offset_progress(on_progress, frozen_weight))
-    if status == cp_model.INFEASIBLE:
-        _explain(_with_frozen_as_fixed(adjusted, frozen), request)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        from models import Infeasible
-        raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding every "
-                          "must was found"], minimal=False)
-    weight_proven = status == cp_model.OPTIMAL
-    best_kept = int(round(solver.objective_value))
-    bound = best_kept if weight_proven else max(best_kept, int(solver.best_objective_bound))
-    sessions = week.read(solver)
-    changes_proven = False
+    # 1. The held weight, and among equal weights the most unchanged (so that what phase 1 finds is
+    #    already a small change: held weight alone let it move sessions freely, and phase 2 then
+    #    spent its time undoing that). A mended baseline keeping every optional it can is proven at once.
+    interrupted = False
+    scale = len(changeable) + 1  # any weight kept outweighs every change avoided
+    if kept_of(mended) == sum(weights.values()) and _holds_every_must(adjusted, week, mended, frozen):
+        sessions, weight_proven, best_kept, bound = mended, True, kept_of(mended), kept_of(mended)
+        changes_proven = unchanged_of(mended) == len(changeable)
+    else:
+        progress = _scaled_progress(on_progress, frozen_weight, scale)
+        solver, status, interrupted = search(scale * kept + unchanged, mended,
+                                             (deadline - time.monotonic()) / 2, progress)
+        if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
+            solver, status, interrupted = search(scale * kept + unchanged, mended,
+                                                 deadline - time.monotonic(), progress)
+        if status == cp_model.INFEASIBLE:
+            _explain(_with_frozen_as_fixed(adjusted, frozen), request)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            from models import Infeasible
+            raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
+                              "every must was found"], minimal=False)
+        weight_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
+        sessions = week.read(solver)
+        best_kept = kept_of(sessions)
+        bound = best_kept if weight_proven else max(best_kept, int(solver.best_objective_bound) // scale)
 
-    # 2. The fewest changes, at that weight.
-    if not interrupted and deadline - time.monotonic() > 0.1:
+    # 2. The fewest changes, at that weight (unless every occurrence that can stay the same does).
+    if not changes_proven and not interrupted and deadline - time.monotonic() > 0.1:
         m.add(kept >= best_kept)
         solver, status, interrupted = search(
             unchanged, sessions, (deadline - time.monotonic()) * PHASE_2_SHARE,
@@ -205,7 +221,8 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
 
     # 3. Within those: the least change to each changed occurrence, then §4.2.
     if not interrupted and deadline - time.monotonic() > 0.5:
-        m.add(unchanged >= sum(1 for k in keeps if k.same_as(_by_id(sessions).get(k.session.occurrence_id))))
+        m.add(kept >= best_kept)
+        m.add(unchanged >= unchanged_of(sessions))
         sessions = _least_change(week, keeps, seed, mended, sessions, deadline) or sessions
 
     sessions = [frozen.get(s.occurrence_id, s) for s in sessions]
@@ -246,6 +263,15 @@ class _Kept:
         if self.unchanged is not None:
             model.add_hint(self.unchanged, self.same_as(new))
         model.add_hint(self.same_start, new is not None and (new.day, new.start) == (self.session.day, self.session.start))
+
+
+def _holds_every_must(inspection: Inspection, week: WeekModel, sessions: list[Session],
+                      frozen: dict[str, Session]) -> bool:
+    """The sessions hold every must still open to the what-if and keep every rule."""
+    held = {s.occurrence_id for s in sessions}
+    if any(o.occurrence.is_must and o.starts and o.occurrence.id not in held for o in week.candidates):
+        return False
+    return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
 
 
 def _by_id(sessions: list[Session]) -> dict[str, Session]:
@@ -332,12 +358,12 @@ def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, frozen
     return fit.placed
 
 
-def _offset_progress(on_progress, frozen_weight: int):
+def _scaled_progress(on_progress, frozen_weight: int, scale: int):
     """Phase 1's progress line in the held weight of SPEC §4.1 (frozen sessions count too)."""
     if on_progress is None:
         return None
     return lambda elapsed, objective, bound, held: on_progress(
-        elapsed, frozen_weight + objective, frozen_weight + bound, held)
+        elapsed, frozen_weight + objective // scale, frozen_weight + bound // scale, held)
 
 
 def _fixed_progress(on_progress, weight: int, bound: int):

@@ -296,6 +296,53 @@ def test_nothing_the_baseline_did_not_hold_is_added():
     assert reasons["Y"].startswith("not held in the baseline (")  # the baseline's own reason, kept
 
 
+def test_keeping_a_session_comes_before_the_fewest_changes():
+    # R1 is dropped. X (high, fixed at Tue 10:00) can only go to R2, where Y (low) is at 10:00. One
+    # change (cancel X) is fewer than two (move Y, re-room X), but SPEC §4 keeps sessions first.
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")],
+        activities=[
+            activity("X", inspectors=("OF1",), attendees=("P1",), priority="high", fixed_day=TUE,
+                     fixed_time=10 * H, days=(TUE,)),
+            activity("Y", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,)),
+        ])
+    baseline = timetable(insp, session("X", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
+                         session("Y", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
+    result = rerun(insp, baseline, drop=("R1",))
+    changes = {c.occurrence_id: c.change for c in changes_between(baseline, result.timetable)}
+    assert changes == {"X": "room", "Y": "moved"}
+    assert result.changes == 2 and result.changes_proven_minimal
+    assert by_id(result.timetable)["X"].room_id == "R2"
+
+
+def test_among_equally_few_changes_the_tie_breakers_of_solve_decide():
+    # OF1 drops out of X (Tue 10:00). OF2 and OF3 are both free then: one change either way. OF3
+    # already has three hours of Y that day, OF2 nothing, so the balanced day (SPEC §4.2) is OF2's.
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2"), inspector("OF3")],
+        people=[person("P1"), person("P2")], rooms=[room("R1"), room("R2")],
+        activities=[
+            activity("X", inspectors=("OF1",), attendees=("P1",), fixed_day=TUE, fixed_time=10 * H,
+                     days=(TUE,)),
+            activity("Y", inspectors=("OF3",), attendees=("P2",), duration=3 * H, fixed_day=TUE,
+                     fixed_time=14 * H, days=(TUE,)),
+        ])
+    baseline = baseline_of(insp)
+    result = rerun(insp, baseline, drop=("OF1",))
+    change = the_change(baseline, result, "X")
+    assert change.change == "inspectors" and change.new.inspector_ids == ("OF2",)
+
+
+def test_the_same_whatif_gives_the_same_timetable_when_proven():
+    insp = _inspectors_case(x_days=(TUE, WED), with_y=False)
+    baseline = baseline_of(insp)
+    request = WhatIf(drop=("OF1",), unavailable=(("OF2", TUE, 0, 24 * H),))
+    first, second = (whatif(insp, baseline, request, time_limit=5, seed=3, workers=2) for _ in range(2))
+    assert first.changes_proven_minimal and second.changes_proven_minimal
+    assert first.timetable.sessions == second.timetable.sessions
+
+
 def test_chained_whatifs_raise_the_sequence_each_time_and_keep_the_rest():
     # Drop P1, then from that result drop P1 and P2: FG changes twice (SEQUENCE 1 then 2), TEAM never
     # (SEQUENCE 0 throughout), and the diaries follow through both outboxes.
