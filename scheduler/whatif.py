@@ -6,7 +6,8 @@
    and a session left with no partner attendee (team meetings aside, pools aside) is cancelled.
 2. The week model is built on that inspection and told: what started before `now` is frozen as it
    was; nothing starts before `now`; nothing the baseline did not hold is added.
-3. Objective (SPEC §4 for what-ifs): first the baseline's held weight kept, then the fewest changes.
+3. Objective (SPEC §4 for what-ifs): first the baseline's held weight kept, then the fewest changes,
+   then the least change to each changed occurrence and solve's tie-breakers (see `whatif`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ortools.sat.python import cp_model
 
 from models import Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
 from models.changes import WhatIf, change_kind, changes_between
-from models.inspection import DAYS, format_minutes
+from models.inspection import DAYS, WHOLE_DAY, format_minutes
 from scheduler.candidates import DAY, Options
 from scheduler.explain import precheck
 from scheduler.greedy import FirstFit
@@ -39,16 +40,20 @@ def frozen_sessions(baseline: Timetable, request: WhatIf) -> dict[str, Session]:
     return {s.occurrence_id: s for s in baseline.sessions if s.day * DAY + s.start < now}
 
 
-def _drop_unavailability(resource: str, request: WhatIf, frozen: dict[str, Session]) -> list[Unavailability]:
-    """Out from `now` (or from the end of a session under way then) to the end of the week."""
+def _from_now(resource: str, periods, request: WhatIf, frozen: dict[str, Session],
+              reason: str) -> list[Unavailability]:
+    """The (day, start, end) periods a resource is out, from `now` on: the past has happened (it
+    may have been in a session then), and a session under way at `now` finishes first."""
     if request.now is None:
-        return [Unavailability(resource, d, reason="dropped out") for d in range(5)]
+        return [Unavailability(resource, d, start, end, reason) for d, start, end in periods]
     day, minute = request.now
-    for s in frozen.values():
-        if s.day == day and resource in s.everyone + (s.room_id,):
-            minute = max(minute, s.end)
-    out = [Unavailability(resource, day, minute, 24 * 60, "dropped out")] if minute < 24 * 60 else []
-    return out + [Unavailability(resource, d, reason="dropped out") for d in range(day + 1, 5)]
+    cut = max([minute] + [s.end for s in frozen.values() if s.day == day and resource in s.everyone + (s.room_id,)])
+    out = []
+    for d, start, end in periods:
+        start = max(start, cut) if d == day else start
+        if d >= day and start < end:
+            out.append(Unavailability(resource, d, start, end, reason))
+    return out
 
 
 def apply_whatif(inspection: Inspection, request: WhatIf, frozen: dict[str, Session]
@@ -56,8 +61,10 @@ def apply_whatif(inspection: Inspection, request: WhatIf, frozen: dict[str, Sess
     """The inspection as it stands after the dropouts, and the activities cancelled for want of
     partner attendees (activity id -> reason)."""
     dropped = set(request.drop)
-    extra = [u for r in request.drop for u in _drop_unavailability(r, request, frozen)]
-    extra += [Unavailability(r, d, s, e, "unavailable (what-if)") for r, d, s, e in request.unavailable]
+    whole_week = [(d, *WHOLE_DAY) for d in range(5)]
+    extra = [u for r in request.drop for u in _from_now(r, whole_week, request, frozen, "dropped out")]
+    extra += [u for r, d, s, e in request.unavailable
+              for u in _from_now(r, [(d, s, e)], request, frozen, "unavailable (what-if)")]
     cancelled: dict[str, str] = {}
     activities = []
     for a in inspection.activities:
@@ -262,7 +269,8 @@ class _Kept:
     def hint(self, model: cp_model.CpModel, new: Session | None) -> None:
         if self.unchanged is not None:
             model.add_hint(self.unchanged, self.same_as(new))
-        model.add_hint(self.same_start, new is not None and (new.day, new.start) == (self.session.day, self.session.start))
+        old = self.session
+        model.add_hint(self.same_start, new is not None and (new.day, new.start) == (old.day, old.start))
 
 
 def _holds_every_must(inspection: Inspection, week: WeekModel, sessions: list[Session],

@@ -280,6 +280,24 @@ def test_the_past_is_frozen_and_nothing_moves_before_now():
     assert change.new.inspector_ids == ("OF2",) and change.new.day == TUE and change.new.start >= 15 * H
 
 
+def test_an_unavailable_period_reaching_into_the_past_binds_only_from_now():
+    # "OF1 Tue 09:00-15:00" given at now = Tue 12:00: A (Tue 10:00, with OF1) has happened and stays;
+    # C (Tue 13:00, any Ofsted inspector, OF1 in the baseline) is inside what is left: OF2 steps in.
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1")],
+        activities=[
+            activity("A", inspectors=("OF1",), attendees=("P1",), fixed_day=TUE, fixed_time=10 * H, days=(TUE,)),
+            activity("C", inspectorates=("Ofsted",), attendees=("P2",), fixed_day=TUE, fixed_time=13 * H,
+                     days=(TUE,)),
+        ])
+    baseline = timetable(insp, session("A", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
+                         session("C", TUE, 13 * H, 14 * H, "R1", ("OF1",), ("P2",)))
+    result = rerun(insp, baseline, unavailable=(("OF1", TUE, 9 * H, 15 * H),), now=(TUE, 12 * H))
+    assert by_id(result.timetable)["A"] == baseline.session("A")
+    assert the_change(baseline, result, "C").new.inspector_ids == ("OF2",)
+
+
 def test_nothing_the_baseline_did_not_hold_is_added():
     # Z (high) beat Y (low) to OF1's only hour; when Z's partner drops out Z is cancelled, and Y,
     # though it would now fit, is not added: people were never invited to it.
