@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from models.inspection import INSPECTORATES
-from scheduler.candidates import DAY
 from scheduler.variables import Variables
 
 
@@ -72,65 +71,4 @@ def inspector_weekly_minutes(v: Variables) -> None:
             v.model.add(sum(v.candidates[oid].duration * lit for oid, lit in sessions) <= cap)
 
 
-def inspectors_at_once(v: Variables) -> None:
-    """Per inspectorate (and for all inspectors together): at any moment, the inspectors that the
-    sessions under way ask for, plus those at lunch or unavailable, are no more than there are.
-    Each inspector's NoOverlap says this one inspector at a time; the cumulative lets the solver
-    reason about a whole inspectorate over a stretch of the day (three Ofsted inspectors cannot
-    cover four Ofsted places between 15:00 and 16:00)."""
-    inspection = v.inspection
-    m = v.model
-    groups = defaultdict(list)
-    for i in inspection.inspectors:
-        groups[i.inspectorate].append(i.id)
-    groups["all"] = [i.id for i in inspection.inspectors]
-    for name, members in groups.items():
-        if len(members) < 2:
-            continue  # one inspector: their NoOverlap says it all
-        member_set = set(members)
-        intervals, demands = [], []
-        for options in v.candidates:
-            oid = options.occurrence.id
-            if options.all_inspectors:
-                lits = [v.inspector[oid][i] for i in options.all_inspectors if i in member_set]
-                if len(lits) == 1:
-                    intervals.append(v.interval[oid])
-                    demands.append(lits[0])
-                elif lits:  # a cumulative's demand must be a single variable
-                    intervals.append(v.interval[oid])
-                    demands.append(v.define(f"inspectors_at[{oid},{name}]", 0, len(lits), 0,
-                                            [(1, lit) for lit in lits]))
-                continue
-            a = options.occurrence.activity
-            named = sum(1 for i in options.named_inspectors if i in member_set)
-            items = len(a.inspectorates) if name == "all" else a.inspectorates.count(name)
-            if named + items:
-                intervals.append(v.interval[oid])
-                demands.append(named + items)
-        if not intervals:
-            continue
-        for i in members:
-            away = _merged(inspection.unavailable.get(i, ()))
-            for day, start, end in away:
-                intervals.append(m.new_fixed_size_interval_var(day * DAY + start, end - start,
-                                                               f"away[{i},{day},{start}]"))
-                demands.append(1)
-            for day in range(5):  # a break may fall in an absence: counted only on days without one
-                if (i, day) in v.lunch_break and not any(d == day for d, _, _ in away):
-                    intervals.append(v.lunch_break[(i, day)])
-                    demands.append(1)
-        m.add_cumulative(intervals, demands, len(members))
-
-
-def _merged(periods) -> list[tuple[int, int, int]]:
-    """(day, start, end) periods with overlapping ones joined."""
-    out: list[list[int]] = []
-    for day, start, end in sorted(periods):
-        if out and out[-1][0] == day and start <= out[-1][2]:
-            out[-1][2] = max(out[-1][2], end)
-        else:
-            out.append([day, start, end])
-    return [tuple(p) for p in out]
-
-
-REDUNDANT = (inspectorate_daily_minutes, inspector_weekly_minutes, inspectors_at_once)
+REDUNDANT = (inspectorate_daily_minutes, inspector_weekly_minutes)

@@ -199,9 +199,8 @@ def lunch_and_contact_limits(v: Variables) -> None:
                                         week_minute(day, s.lunch_latest - s.lunch_minutes),
                                         f"lunch[{inspector.id},{day}]")
             v.lunch[(inspector.id, day)] = lunch
-            v.lunch_break[(inspector.id, day)] = v.model.new_optional_fixed_size_interval_var(
-                lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]")
-            v.busy[inspector.id].append(v.lunch_break[(inspector.id, day)])
+            v.busy[inspector.id].append(v.model.new_optional_fixed_size_interval_var(
+                lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]"))
             possible = [(oid, lit) for oid, lit in sessions if day in v.on_day[oid]]
             # Only a day that could overflow needs the cap (and its attends-that-day literals).
             if sum(v.candidates[oid].duration for oid, _ in possible) > s.max_inspector_contact_minutes:

@@ -39,7 +39,6 @@ class Variables:
         self._both: dict[tuple[int, int], Literal] = {}
         self.and_parts: dict[int, tuple[Literal, Literal]] = {}  # and-literal index -> its parts
         self.lunch: dict[tuple[str, int], cp_model.IntVar] = {}  # (inspector, day) -> break start
-        self.lunch_break: dict[tuple[str, int], cp_model.IntervalVar] = {}  # (inspector, day) -> break
         # var = offset + sum(coef * term): helpers the rules define, so a hint can fill them in
         self.definitions: list[tuple[cp_model.IntVar, int, list[tuple[int, cp_model.IntVar]]]] = []
         for options in candidates:
