@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--people", type=int, default=3, help="people to drop (one at a time)")
-    parser.add_argument("--inspectors", type=int, default=3,
+    parser.add_argument("--inspectors", type=int, default=99,
                         help="inspectors to try, busiest first, until one can drop out feasibly")
     parser.add_argument("--whatif-time-limit", type=float, default=60.0)
     args = parser.parse_args()

@@ -184,13 +184,14 @@ def _solve_with(model: cp_model.CpModel, assumptions, seconds: float) -> int:
     return solver.solve(model), solver
 
 
-def infeasible_core(inspection: Inspection, budget: float = 20.0) -> tuple[list[Requirement], bool]:
-    """A small set of requirements that cannot all hold, and whether it is proven minimal."""
+def infeasible_core(inspection: Inspection, budget: float = 20.0, narrow=None) -> tuple[list[Requirement], bool]:
+    """A small set of requirements that cannot all hold, and whether it is proven minimal.
+    `narrow` cuts the options as for the week model (a what-if's past, `now` and baseline)."""
     from scheduler.greedy import greedy_timetable
     from scheduler.solve import WeekModel
 
     deadline = time.monotonic() + budget
-    week = WeekModel(inspection, explain=True)
+    week = WeekModel(inspection, explain=True, narrow=narrow)
     week.hint(greedy_timetable(inspection, week.candidates))  # most trials are feasible: start near one
     guards = week.vars.guards
     by_lit = {lit.index: key for key, lit in guards.items()}
@@ -215,16 +216,16 @@ def infeasible_core(inspection: Inspection, budget: float = 20.0) -> tuple[list[
     return sorted(core, key=lambda k: (k[0] != "must", k)), minimal
 
 
-def explanation(inspection: Inspection, budget: float = 20.0) -> tuple[list[str], bool]:
+def explanation(inspection: Inspection, budget: float = 20.0, narrow=None) -> tuple[list[str], bool]:
     """Sentences saying why the musts cannot all be held (none: they can), and whether the set
     is minimal."""
-    candidates = Candidates(inspection)
+    candidates = Candidates(inspection, narrow)
     for options in candidates:
         if options.occurrence.is_must:
             reasons = precheck(inspection, options)
             if reasons:
                 return reasons, True
-    core, minimal = infeasible_core(inspection, budget)
+    core, minimal = infeasible_core(inspection, budget, narrow)
     if not core and minimal:
         return [], True
     if not core:

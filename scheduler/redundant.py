@@ -15,13 +15,17 @@ from scheduler.variables import Variables
 
 
 def _day_capacity(v: Variables, inspector_id: str, day: int) -> int:
-    """Contact minutes an inspector can give on a day: the cap, or less when partly unavailable."""
+    """Contact minutes an inspector can give on a day: the cap, or less when partly unavailable.
+    The lunch break comes off the free time only when no absence touches the lunch window: the
+    break may be taken while away (say, out from 12:00 after a full morning)."""
     s = v.inspection.settings
-    free = s.day_end - s.day_start
+    free, lunch = s.day_end - s.day_start, s.lunch_minutes
     for d, start, end in v.inspection.unavailable.get(inspector_id, ()):
         if d == day:
             free -= max(0, min(end, s.day_end) - max(start, s.day_start))
-    return max(0, min(s.max_inspector_contact_minutes, free - s.lunch_minutes))
+            if start < s.lunch_latest and end > s.lunch_earliest:
+                lunch = 0
+    return max(0, min(s.max_inspector_contact_minutes, free - lunch))
 
 
 def inspectorate_daily_minutes(v: Variables) -> None:

@@ -110,7 +110,9 @@ def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: d
         if oid in frozen:
             s = frozen[oid]
             return replace(options, starts=(s.day * DAY + s.start,),
-                           rooms=tuple(r for r in options.rooms if r.id == s.room_id))
+                           rooms=tuple(r for r in options.rooms if r.id == s.room_id),
+                           inspector_pool=tuple(i for i in options.inspector_pool if i in s.inspector_ids),
+                           pool_members=tuple(p for p in options.pool_members if p in s.attendee_ids))
         if oid not in base or options.occurrence.activity.id in cancelled:
             return replace(options, starts=())
         return replace(options, starts=tuple(t for t in options.starts if t >= now))
@@ -152,7 +154,8 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     adjusted, cancelled = apply_whatif(inspection, request, frozen)
     now = _now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions}
-    week = WeekModel(adjusted, narrow=_narrowed(base, frozen, cancelled, now))
+    narrowed = _narrowed(base, frozen, cancelled, now)
+    week = WeekModel(adjusted, narrow=narrowed)
     for options in week.candidates:
         if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
             from models import Infeasible
@@ -206,7 +209,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
             solver, status, interrupted = search(scale * kept + unchanged, mended,
                                                  deadline - time.monotonic(), progress)
         if status == cp_model.INFEASIBLE:
-            _explain(_with_frozen_as_fixed(adjusted, frozen), request)
+            _explain(_with_frozen_as_fixed(adjusted, frozen), request, narrowed)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             from models import Infeasible
             raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
@@ -390,13 +393,13 @@ def _span(model: cp_model.CpModel, expression) -> int:
                for r, c in zip(objective.vars, objective.coeffs))
 
 
-def _explain(inspection: Inspection, request: WhatIf) -> None:
-    """Raise Infeasible with the reasons; the explainer does not know `now` or the baseline, so
-    where it finds the musts feasible without them, say that in words instead of nothing."""
+def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:
+    """Raise Infeasible with the reasons, found on the week narrowed as the what-if's (the past
+    pinned, nothing before `now`, nothing new); should none be found in time, say so in words."""
     from models import Infeasible
     from scheduler.explain import explanation, involved_activities
 
-    reasons, minimal = explanation(inspection)
+    reasons, minimal = explanation(inspection, narrow=narrow)
     if reasons:
         raise Infeasible(reasons, minimal=minimal, activity_ids=involved_activities(inspection, reasons))
     when = f" after {DAYS[request.now[0]]} {format_minutes(request.now[1])}" if request.now else ""
@@ -467,13 +470,14 @@ def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:
 
 
 def _with_frozen_as_fixed(inspection: Inspection, frozen: dict[str, Session]) -> Inspection:
-    """For explanations: frozen sessions become fixed-time musts, so they show up as such."""
+    """For explanations: frozen sessions become fixed-time musts (they have happened), so they
+    show up as such."""
     acts = []
     for a in inspection.activities:
         mine = [s for s in frozen.values() if s.activity_id == a.id]
         if mine and not a.recurs_daily:
             s = mine[0]
-            a = replace(a, fixed_day=s.day, fixed_time=s.start, days=(s.day,))
+            a = replace(a, fixed_day=s.day, fixed_time=s.start, days=(s.day,), priority="must")
         acts.append(a)
     return replace(inspection, activities=tuple(acts))
 

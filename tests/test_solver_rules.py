@@ -171,6 +171,16 @@ def test_contact_minutes_cap_holds_back_a_third_hour():
     assert len(tt.sessions) == 2
 
 
+def test_an_inspector_out_from_noon_may_work_the_whole_morning_and_lunch_while_away():
+    # OF1 is out from 12:00: three hours of musts from 09:00 fill the morning. The break may fall in
+    # the absence (nothing else is booked then), so the week is feasible: a day's capacity that took
+    # the break off the morning as well called it infeasible (a what-if dropout at noon did).
+    insp = base(unavailability=[unavailable("OF1", 1, 12 * H)], activities=[
+        activity(f"M{i}", duration=H, fixed_day=1, fixed_time=(9 + i) * H, inspectors=("OF1",))
+        for i in range(3)])
+    assert len(solved(insp).sessions) == 3
+
+
 def test_person_daily_cap():
     insp = base(activities=[activity(f"S{i}", duration=H, days=(0,), attendees=("P1",), priority="high")
                             for i in range(3)])
