@@ -40,13 +40,7 @@ def inspectorate_daily_minutes(v: Variables) -> None:
         for options in v.candidates:
             oid = options.occurrence.id
             on = v.on_day[oid].get(day)
-            if on is None:
-                continue
-            if options.all_inspectors:  # who attends depends on the time: one term per inspector
-                for i in options.all_inspectors:
-                    lit = v.attends_on(i, oid, v.inspector[oid][i], day)
-                    total_terms.append(options.duration * lit)
-                    per_inspectorate[inspection.inspector_by_id[i].inspectorate].append(options.duration * lit)
+            if on is None or options.all_inspectors:
                 continue
             a = options.occurrence.activity
             count = {k: a.inspectorates.count(k) for k in INSPECTORATES}
