@@ -16,13 +16,13 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from models import Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
+from models import Infeasible, Inspection, Session, SolveResult, Timetable, Unavailability, Unscheduled
 from models.changes import WhatIf, change_kind, changes_between
 from models.inspection import DAYS, WHOLE_DAY, format_minutes
 from scheduler.candidates import DAY, Options
 from scheduler.explain import precheck
 from scheduler.greedy import FirstFit
-from scheduler.search import STATUS, Watcher, make_solver, run_search
+from scheduler.search import Watcher, make_solver, run_search
 from scheduler.solve import WeekModel
 from scheduler.unscheduled import unscheduled_reasons
 
@@ -159,7 +159,6 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     week = WeekModel(adjusted, narrow=narrowed)
     for options in week.candidates:
         if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
-            from models import Infeasible
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     v, m = week.vars, week.model
     weights, keeps = {}, []  # optional occurrences still to come: weight; what each keeps
@@ -212,7 +211,6 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
         if status == cp_model.INFEASIBLE:
             _explain(_with_frozen_as_fixed(adjusted, frozen), request, narrowed)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            from models import Infeasible
             raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
                               "every must was found"], minimal=False)
         weight_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
@@ -396,7 +394,6 @@ def _span(model: cp_model.CpModel, expression) -> int:
 def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:
     """Raise Infeasible with the reasons, found on the week narrowed as the what-if's (the past
     pinned, nothing before `now`, nothing new); should none be found in time, say so in words."""
-    from models import Infeasible
     from scheduler.explain import explanation, involved_activities
 
     reasons, minimal = explanation(inspection, narrow=narrow)
