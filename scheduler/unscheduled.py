@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from models import DAYS, PRIORITIES, Session, Timetable, Unscheduled
 from scheduler.candidates import DAY, Candidates, Options
+from scheduler.precheck import precheck  # words shared with infeasibility explanations
 
 
 def _needs(timetable: Timetable, options: Options) -> set[str]:
@@ -37,8 +38,6 @@ def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, 
 
 
 def _reason(timetable: Timetable, options: Options) -> str:
-    from scheduler.explain import precheck  # words shared with infeasibility explanations
-
     blocked = precheck(timetable.inspection, options)
     if blocked:
         return "it cannot be held at all: " + blocked[0]

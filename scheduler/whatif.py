@@ -20,10 +20,12 @@ from models import Infeasible, Inspection, Session, SolveResult, Timetable, Unav
 from models.changes import WhatIf, change_kind, changes_between
 from models.inspection import DAYS, WHOLE_DAY, format_minutes
 from scheduler.candidates import DAY, Options
-from scheduler.explain import precheck
+from scheduler.explain import explanation, involved_activities
 from scheduler.greedy import FirstFit
+from scheduler.objective import tie_break_terms, total
+from scheduler.precheck import precheck
 from scheduler.search import Watcher, make_solver, run_search
-from scheduler.solve import WeekModel
+from scheduler.week_model import WeekModel
 from scheduler.unscheduled import unscheduled_reasons
 
 NEEDS_SUBSTITUTE = "needs a substitute"
@@ -299,8 +301,6 @@ def _least_change(week: WeekModel, keeps: list[_Kept], seed: int, mended: list[S
                   found: list[Session], deadline: float) -> list[Session] | None:
     """Phase 3 on one worker under a deterministic limit, hinted with the mended baseline (not
     the run-dependent answer of phase 2), so a proven answer comes out the same every run."""
-    from scheduler.objective import tie_break_terms, total
-
     parts = [(w, lit) for k in keeps for w, lit in k.parts]
     tie_break = total(tie_break_terms(week.vars))
     scale = _span(week.model, tie_break) + 1  # any part kept outweighs every tie-breaker
@@ -394,8 +394,6 @@ def _span(model: cp_model.CpModel, expression) -> int:
 def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:
     """Raise Infeasible with the reasons, found on the week narrowed as the what-if's (the past
     pinned, nothing before `now`, nothing new); should none be found in time, say so in words."""
-    from scheduler.explain import explanation, involved_activities
-
     reasons, minimal = explanation(inspection, narrow=narrow)
     if reasons:
         raise Infeasible(reasons, minimal=minimal, activity_ids=involved_activities(inspection, reasons))
