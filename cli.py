@@ -324,6 +324,91 @@ def show(out_dir: Path, resource_id: str | None, by: str | None, width: int | No
     click.echo(render_week(week, by=by, resource_id=resource_id, width=width), nl=False)
 
 
+@main.command()
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", "dry_run_dir", metavar="DIR2", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the messages as .eml files plus recipients.csv into DIR2; send nothing.")
+@click.option("--smtp-host", metavar="H", envvar="SCHEDULE_SMTP_HOST", show_envvar=True,
+              help="The organiser mailbox's outgoing mail server.")
+@click.option("--smtp-port", metavar="P", type=click.IntRange(1, 65535), envvar="SCHEDULE_SMTP_PORT",
+              show_envvar=True, help="Default: 587 for starttls, 465 for ssl, 25 for none.")
+@click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "none"]), default="starttls",
+              envvar="SCHEDULE_SMTP_SECURITY", show_envvar=True, show_default=True)
+@click.option("--smtp-user", metavar="U", envvar="SCHEDULE_SMTP_USER", show_envvar=True,
+              help="Log in as U; the password comes from SCHEDULE_SMTP_PASSWORD or a hidden prompt.")
+@click.option("--resend", multiple=True, metavar="OCCURRENCE",
+              help="Send this occurrence's invitation again to everyone in it (repeatable).")
+def send(folder: Path, dry_run_dir: Path | None, smtp_host: str | None, smtp_port: int | None,
+         smtp_security: str, smtp_user: str | None, resend: tuple[str, ...]) -> None:
+    """Email the invitations of output folder DIR (a re-plan's: just its outbox/) as Outlook
+    meeting requests; DIR/sent.csv records each one sent, so running again sends only what is missing."""
+    import os
+
+    from mail import SmtpSettings, send_folder
+    from models import MailError
+
+    smtp = None
+    if dry_run_dir is None:
+        if not smtp_host:
+            raise click.UsageError("give the mail server with --smtp-host (or SCHEDULE_SMTP_HOST), "
+                                   "or write the messages to a folder with --dry-run DIR2")
+        password = os.environ.get("SCHEDULE_SMTP_PASSWORD")
+        if smtp_user and password is None:
+            password = click.prompt(f"Password for {smtp_user} at {smtp_host}", hide_input=True,
+                                    default="", show_default=False, err=True)
+        smtp = SmtpSettings(host=smtp_host, port=smtp_port, security=smtp_security, user=smtp_user,
+                            password=password)
+    progress = _SendingLine()
+    try:
+        report = send_folder(folder, smtp, dry_run_dir=dry_run_dir, resend=resend, on_progress=progress)
+    finally:
+        progress.done()
+    click.echo(_send_text(report))
+    if report.refused:
+        raise MailError(f"the mail server refused {len(report.refused)} recipient(s) (listed above); "
+                        "they are not recorded as sent: correct the address or ask IT, then send again")
+
+
+class _SendingLine:
+    """`sent 12 of 93` on stderr while messages go out."""
+
+    shown = False
+
+    def __call__(self, done: int, total: int, file: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\r  sent {done} of {total}", nl=False, err=True)
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+def _send_text(report) -> str:
+    plan = report.plan
+    where = f"{len(plan.invitations)} invitation(s) in {plan.source}/"
+    if report.dry_run_dir is not None:
+        lines = [f"Wrote {len(report.sent)} message(s) for the {where} as .eml files, with "
+                 f"recipients.csv, to {report.dry_run_dir}/; nothing was sent."]
+    elif not plan.outgoing:
+        lines = [f"Nothing to send: each of the {where} has reached everyone in it with an email "
+                 f"(sent.csv). --resend OCCURRENCE sends one again."]
+    else:
+        lines = [f"Sent {len(report.sent)} message(s) for the {where} ({plan.already_sent} sent before); "
+                 f"recorded in {plan.folder / 'sent.csv'}."]
+    for refusal in report.refused:
+        lines.append(f"  refused: {refusal.email} for {refusal.file} ({refusal.reason})")
+    if plan.not_reachable:
+        lines.append("Not reachable by email (tell them another way):")
+        lines += [f"  {p.name}: {', '.join(p.occurrences)}" for p in plan.not_reachable]
+    elif not plan.people_known:
+        lines.append("This folder has no input/ copy, so people without an email cannot be listed.")
+    if plan.without_email:
+        lines.append(f"{len(plan.without_email)} invitation(s) name nobody with an email: "
+                     + ", ".join(plan.without_email))
+    return "\n".join(lines)
+
+
 class _ProgressLine:
     """A live progress line on stderr, fed by the solver's solution callback."""
 

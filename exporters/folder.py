@@ -26,22 +26,22 @@ class OutputFolderError(ScheduleError):
 
 
 # --- what may be replaced -----------------------------------------------------------------------
-def check_replaceable(out_dir: Path | str) -> None:
-    """Refuse an out_dir that is a file, or a folder `schedule` did not write (no solve.json) that
-    is not empty: the user's own files are never replaced."""
+def check_replaceable(out_dir: Path | str, marker: str = MARKER, option: str = "--out") -> None:
+    """Refuse an out_dir that is a file, or a folder `schedule` did not write (no `marker`, e.g.
+    solve.json) that is not empty: the user's own files are never replaced."""
     out_dir = Path(out_dir)
     if not out_dir.exists() and not out_dir.is_symlink():
         return
     if not out_dir.is_dir():
-        raise OutputFolderError(f"{out_dir} is a file, not a folder: choose another --out")
+        raise OutputFolderError(f"{out_dir} is a file, not a folder: choose another {option}")
     try:
         entries = list(out_dir.iterdir())
     except OSError as err:
         raise OutputFolderError(f"cannot read the output folder {out_dir}: {err.strerror or err}")
-    if entries and not (out_dir / MARKER).is_file():
+    if entries and not (out_dir / marker).is_file():
         raise OutputFolderError(
-            f"{out_dir} is not empty and was not written by schedule (it has no {MARKER}); "
-            "it is left as it is: choose another --out, or empty it first")
+            f"{out_dir} is not empty and was not written by schedule (it has no {marker}); "
+            f"it is left as it is: choose another {option}, or empty it first")
 
 
 # --- solve.json ---------------------------------------------------------------------------------
@@ -164,12 +164,14 @@ def _umask() -> int:
     return mask
 
 
-def replace_folder(out_dir: Path | str, files: dict[str, bytes]) -> None:
+def replace_folder(out_dir: Path | str, files: dict[str, bytes], marker: str = MARKER,
+                   option: str = "--out") -> None:
     """Put exactly `files` at out_dir: written into a temporary sibling folder, then swapped in
     (old folder renamed away, new renamed in, old deleted). Until the swap the previous folder is
-    untouched; if the swap fails it is renamed back."""
+    untouched; if the swap fails it is renamed back. Only a folder holding `marker` (or an empty
+    one) is replaced."""
     out_dir = Path(os.path.abspath(out_dir))  # `..` resolved by name, a symlink left a symlink
-    check_replaceable(out_dir)
+    check_replaceable(out_dir, marker, option)
     parent = out_dir.parent
     fresh = holder = None
     try:

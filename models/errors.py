@@ -49,3 +49,10 @@ class Infeasible(ScheduleError):
         self.minimal = minimal
         self.activity_ids = activity_ids  # the musts involved, for unscheduled.csv
         super().__init__("\n".join(self.reasons))
+
+
+class MailError(ScheduleError):
+    """`send` could not reach the mail server, log in, or get a message accepted; sent.csv
+    holds exactly what the server accepted before, so running again sends only the rest."""
+
+    exit_code = 3
