@@ -153,7 +153,7 @@ def test_one_imip_message_per_invite_to_exactly_its_attendees(folder, smtp_serve
         assert str(event["SUMMARY"]) in got.message.get_body(("plain",)).get_content()
         assert sorted(a.addr_spec for a in got.message["To"].addresses) == sorted(got.rcpt_tos)
 
-    # ical.js reads every calendar part as the event of the file it came from
+    # ical.js reads every calendar part as the event of its file: same UID, attendees, start
     received = tmp_path / "received"
     received.mkdir()
     paths = {}
@@ -163,10 +163,12 @@ def test_one_imip_message_per_invite_to_exactly_its_attendees(folder, smtp_serve
         paths[str(path)] = got
     parsed = read_icaljs_all(list(paths))
     for path, got in paths.items():
+        event = icalendar.Calendar.from_ical(Path(path).read_bytes()).walk("VEVENT")[0]
         assert parsed[path]["method"] == "REQUEST"
-        [event] = parsed[path]["events"]
-        assert event["uid"] in got.message["Subject"] or event["summary"] in got.message["Subject"]
-        assert sorted(a["email"] for a in event["attendees"]) == sorted(got.rcpt_tos)
+        [read] = parsed[path]["events"]
+        assert read["uid"] == str(event["UID"])
+        assert read["start"] == event.decoded("DTSTART").astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert sorted(a["email"] for a in read["attendees"]) == sorted(got.rcpt_tos)
 
     # the ledger: one row per message, with the Message-ID the server saw
     ledger = read_ledger(folder)
@@ -302,6 +304,17 @@ def test_starttls_and_login_with_the_password_from_the_environment(folder, smtp_
     assert len(handler.received) == len(invite_files(folder))
     assert {r.login for r in handler.received} == {"lead"}
     assert "s3cret" not in result.output
+
+
+def test_implicit_ssl(replan, smtp_server, certificate):
+    import ssl
+
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(*certificate)
+    handler, port = smtp_server(ssl_context=server_context)
+    client = ssl.create_default_context(cafile=str(certificate[0]))
+    report = send_folder(replan, SmtpSettings("127.0.0.1", port, security="ssl", ssl_context=client))
+    assert len(report.sent) == len(handler.received) == 2
 
 
 def test_an_untrusted_certificate_is_refused_plainly(folder, smtp_server, certificate):
