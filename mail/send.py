@@ -7,6 +7,7 @@ says what the server already accepted, and input/ names the people who have no e
 """
 from __future__ import annotations
 
+import os
 import signal
 import smtplib
 import ssl
@@ -234,11 +235,13 @@ def send_folder(folder: Path | str, smtp: SmtpSettings | None = None, *, dry_run
     """
     if (smtp is None) == (dry_run_dir is None):
         raise ValueError("give exactly one of smtp and dry_run_dir")
-    plan = plan_send(folder, resend)
     if dry_run_dir is not None:
+        plan = plan_send(folder, resend)
         sent = write_dry_run(plan, Path(dry_run_dir))
         return SendReport(plan, tuple(sent), dry_run_dir=Path(dry_run_dir))
-    sent, refused = _deliver(plan, smtp, on_progress)
+    with _only_sender(Path(folder)):  # planned under the lock: two sends cannot both see a gap
+        plan = plan_send(folder, resend)
+        sent, refused = _deliver(plan, smtp, on_progress)
     return SendReport(plan, tuple(sent), tuple(refused))
 
 
@@ -377,6 +380,32 @@ def _reason(err: object) -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror
     return str(err) or type(err).__name__
+
+
+@contextmanager
+def _only_sender(folder: Path):
+    """One send per folder at a time (say the workbench's Send button pressed twice, or the CLI
+    run beside it): an exclusive lock on the folder itself, released when the send ends. Where the
+    system has no flock (Windows), sends are not guarded against each other."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield  # plan_send says what is wrong with the folder
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise MailError(f"another send of {folder} is running: wait for it to finish, then send "
+                            "again if anything is left") from None
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 @contextmanager

@@ -430,3 +430,20 @@ def test_ctrl_c_stops_after_the_message_in_flight_is_recorded(replan, smtp_serve
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
     rest = send_folder(replan, SmtpSettings("127.0.0.1", port, security="none"))
     assert len(rest.sent) == 1 and len(handler.received) == 2
+
+
+def test_two_sends_of_one_folder_at_once_cannot_both_send(replan, smtp_server):
+    import os
+
+    fcntl = pytest.importorskip("fcntl")
+
+    handler, port = smtp_server()
+    held = os.open(replan, os.O_RDONLY)  # as a send already running would hold it
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = send(replan, *plain(port))
+        assert result.exit_code == 3 and "another send" in result.output
+        assert handler.received == []
+    finally:
+        os.close(held)
+    assert send(replan, *plain(port)).exit_code == 0 and len(handler.received) == 2
