@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email
+import html
 import email.policy
 import json
 import shutil
@@ -447,3 +448,28 @@ def test_two_sends_of_one_folder_at_once_cannot_both_send(replan, smtp_server):
     finally:
         os.close(held)
     assert send(replan, *plain(port)).exit_code == 0 and len(handler.received) == 2
+
+
+# --- the message itself (pure: no server) -------------------------------------------------------
+def test_hostile_names_and_titles_cannot_add_headers_or_recipients():
+    from datetime import datetime, timezone
+
+    from exporters.ics import render_invite
+    from mail import build_message, parse_invitation
+    from tests.test_ics import emails, hostile_week
+
+    t = hostile_week()
+    kit = t.sessions[0]
+    data = render_invite(t, kit)
+    invitation = parse_invitation("invites/KIT.ics", data)
+    message = build_message(invitation, invitation.attendees, message_id="<m@northmere.gov.uk>",
+                            sent_at=datetime(2025, 11, 3, 9, 0, tzinfo=timezone.utc))
+    back = email.message_from_bytes(bytes(message), policy=email.policy.default)
+    assert sorted(back.keys()) == sorted(["Subject", "From", "To", "Date", "Message-ID", "MIME-Version",
+                                          "Content-Type"])
+    assert sorted(a.addr_spec for a in back["To"].addresses) == sorted(emails(t, kit))
+    assert "\n" not in back["Subject"] and back["Subject"].startswith("Invitation: ")
+    assert calendar_part(back).get_payload(decode=True) == data
+    assert "line two" not in back.get_body(("plain",)).get_content()  # the notes stay in the calendar
+    assert "line two" not in back.get_body(("html",)).get_content()
+    assert html.escape(invitation.summary) in back.get_body(("html",)).get_content()
