@@ -171,7 +171,7 @@ def _opening(invitation: Invitation) -> str:
     if invitation.method == "CANCEL":
         return "This session has been cancelled."
     if invitation.sequence > 0:
-        return "This session has changed: the calendar invitation in this message replaces the earlier one."
+        return "This session has been updated: the calendar invitation in this message replaces any earlier one."
     return "You are invited to this session of the inspection week."
 
 
@@ -185,7 +185,8 @@ def _rows(invitation: Invitation) -> list[tuple[str, str]]:
     rows = [("What", invitation.summary), ("When", when(invitation)), ("Where", invitation.location)]
     if invitation.link:
         rows.append(("Online", invitation.link))
-    rows.append(("Who", "; ".join(a.name for a in invitation.attendees)))
+    if not invitation.withdrawal:  # a withdrawal names only the people taken out, not who attends
+        rows.append(("Who", "; ".join(a.name for a in invitation.attendees)))
     rows.append(("Organiser", f"{invitation.organiser.name} <{invitation.organiser.email}>"))
     return [(label, value) for label, value in rows if value]
 
@@ -224,6 +225,9 @@ def build_message(invitation: Invitation, recipients: tuple[Mailbox, ...], *, me
     message.set_content(plain_summary(invitation))
     message.add_alternative(html_summary(invitation), subtype="html")
     message.attach(calendar_part(invitation))
+    # What Exchange writes on its own meeting messages (MS-OXCMAIL), so Outlook files it as one;
+    # set last, since set_content drops every Content-* header.
+    message["Content-Class"] = "urn:content-classes:calendarmessage"
     return message
 
 

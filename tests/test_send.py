@@ -465,11 +465,32 @@ def test_hostile_names_and_titles_cannot_add_headers_or_recipients():
     message = build_message(invitation, invitation.attendees, message_id="<m@northmere.gov.uk>",
                             sent_at=datetime(2025, 11, 3, 9, 0, tzinfo=timezone.utc))
     back = email.message_from_bytes(bytes(message), policy=email.policy.default)
-    assert sorted(back.keys()) == sorted(["Subject", "From", "To", "Date", "Message-ID", "MIME-Version",
-                                          "Content-Type"])
+    assert sorted(back.keys()) == sorted(["Subject", "From", "To", "Date", "Message-ID", "Content-Class",
+                                          "MIME-Version", "Content-Type"])
     assert sorted(a.addr_spec for a in back["To"].addresses) == sorted(emails(t, kit))
     assert "\n" not in back["Subject"] and back["Subject"].startswith("Invitation: ")
     assert calendar_part(back).get_payload(decode=True) == data
     assert "line two" not in back.get_body(("plain",)).get_content()  # the notes stay in the calendar
     assert "line two" not in back.get_body(("html",)).get_content()
     assert html.escape(invitation.summary) in back.get_body(("html",)).get_content()
+
+
+def test_a_withdrawal_says_so_and_does_not_list_who_attends(tmp_path):
+    """`OCC.cancel.ics` (a CANCEL to the people taken out of a session that goes ahead) must not
+    read as a list of who attends: it names only those taken out."""
+    from datetime import datetime, timezone
+
+    from exporters.ics import render_invite
+    from mail import build_message, parse_invitation
+    from tests.test_ics import week
+
+    t = week()
+    kit = t.sessions[0]
+    withdrawn = parse_invitation("outbox/KIT.cancel.ics", render_invite(t, kit, "CANCEL", attendee_ids=kit.everyone[:1]))
+    text = build_message(withdrawn, withdrawn.attendees, message_id="<m@x.org>",
+                         sent_at=datetime(2025, 11, 3, tzinfo=timezone.utc)).get_body(("plain",)).get_content()
+    assert text.startswith("You are no longer needed") and "Who:" not in text
+    cancelled = parse_invitation("outbox/KIT.ics", render_invite(t, kit, "CANCEL"))
+    message = build_message(cancelled, cancelled.attendees, message_id="<m@x.org>",
+                            sent_at=datetime(2025, 11, 3, tzinfo=timezone.utc))
+    assert message["Subject"].startswith("Cancelled: ") and "Who:" in message.get_body(("plain",)).get_content()
