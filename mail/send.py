@@ -119,8 +119,10 @@ class SendReport:
 
 # --- what to send -------------------------------------------------------------------------------
 def source_of(folder: Path) -> str:
-    """A re-plan's folder (changes.csv and outbox/) sends its outbox/; a solve's its invites/."""
-    if (folder / "changes.csv").is_file() and (folder / "outbox").is_dir():
+    """A re-plan's folder (it has changes.csv) sends its outbox/, which a re-plan with nothing to
+    do leaves empty or unwritten: then nothing is sent, never the whole of invites/. A solve's
+    folder sends its invites/."""
+    if (folder / "changes.csv").is_file():
         return "outbox"
     if (folder / "invites").is_dir():
         return "invites"

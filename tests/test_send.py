@@ -327,15 +327,19 @@ def test_an_untrusted_certificate_is_refused_plainly(folder, smtp_server, certif
 
 
 # --- a re-plan's outbox, people without an email, refused recipients ----------------------------
-@pytest.fixture
-def replan(tmp_path) -> Path:
-    """A hand-made re-plan folder: A moved (a REQUEST with SEQUENCE 1), B cancelled; P2 has no email."""
-    insp = inspection(
+def tiny_inspection():
+    return inspection(
         inspectors=[inspector("OF1")],
         people=[person("P1"), person("P2", name="Pat Noemail", email=""), person("P3")],
         rooms=[room("R1")],
         activities=[activity("A", inspectors=("OF1",), attendees=("P1", "P2")),
                     activity("B", inspectors=("OF1",), attendees=("P3",))])
+
+
+@pytest.fixture
+def replan(tmp_path) -> Path:
+    """A hand-made re-plan folder: A moved (a REQUEST with SEQUENCE 1), B cancelled; P2 has no email."""
+    insp = tiny_inspection()
     before = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P2")),
                        session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
     after = timetable(insp, replace(session("A", 1, 600, 660, "R1", ("OF1",), ("P1", "P2")), sequence=1))
@@ -366,6 +370,20 @@ def test_a_replan_sends_just_its_outbox_from_its_own_ledger(replan, smtp_server)
     assert {m.file for m in read_ledger(replan)} == {"outbox/A.ics", "outbox/B.ics"}
     assert "Pat Noemail" in result.output and "Not reachable" in result.output
     assert send(replan, *plain(port)).exit_code == 0 and len(handler.received) == 2
+
+
+def test_a_replan_with_nothing_to_do_sends_nothing(tmp_path, smtp_server):
+    """Its changes.csv is empty and it has no outbox/: not one of its invites/ goes out."""
+    insp = tiny_inspection()
+    same = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P2")))
+    out = tmp_path / "replan"
+    result = SolveResult(status="OPTIMAL", timetable=same, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
+    write_output(result, out, source=None, extra_files=whatif_files(same, same, ()))
+    assert (out / "invites" / "A.ics").is_file() and not (out / "outbox").exists()
+    handler, port = smtp_server()
+    sent = send(out, *plain(port))
+    assert sent.exit_code == 0 and "Nothing to send" in sent.output and "outbox/" in sent.output
+    assert handler.received == []
 
 
 def test_people_without_an_email_are_listed_in_a_dry_run(replan, tmp_path):
