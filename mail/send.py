@@ -122,6 +122,9 @@ def source_of(folder: Path) -> str:
     """A re-plan's folder (it has changes.csv) sends its outbox/, which a re-plan with nothing to
     do leaves empty or unwritten: then nothing is sent, never the whole of invites/. A solve's
     folder sends its invites/."""
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, None, "is not a folder: give the output folder of "
+                                  "`schedule solve` or `schedule whatif`")])
     if (folder / "changes.csv").is_file():
         return "outbox"
     if (folder / "invites").is_dir():

@@ -512,3 +512,21 @@ def test_a_withdrawal_says_so_and_does_not_list_who_attends(tmp_path):
     message = build_message(cancelled, cancelled.attendees, message_id="<m@x.org>",
                             sent_at=datetime(2025, 11, 3, tzinfo=timezone.utc))
     assert message["Subject"].startswith("Cancelled: ") and "Who:" in message.get_body(("plain",)).get_content()
+
+
+def test_the_password_is_asked_for_hidden_when_not_in_the_environment(replan, smtp_server, certificate):
+    handler, port = tls_server(smtp_server, certificate)
+    result = CliRunner().invoke(main, ["send", str(replan), "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+                                       "--smtp-user", "lead"],
+                                input="s3cret pass\n", env={"SSL_CERT_FILE": str(certificate[0]),
+                                                           "SCHEDULE_SMTP_PASSWORD": None})
+    assert result.exit_code == 0, result.output
+    assert "Password for lead at 127.0.0.1" in result.output and "s3cret" not in result.output
+    assert {r.login for r in handler.received} == {"lead"} and len(handler.received) == 2
+
+
+def test_a_folder_that_is_not_an_output_folder_is_bad_input(tmp_path):
+    for folder in (tmp_path / "missing", tmp_path):
+        result = send(folder, "--dry-run", tmp_path / "eml")
+        assert result.exit_code == 2 and str(folder) in result.output
+        assert not (tmp_path / "eml").exists()
