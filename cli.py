@@ -140,33 +140,37 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
 @click.option("--workers", type=WORKERS, default=2, show_default=True)
 def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavailable: tuple[str, ...],
            now_text: str | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
-    """Re-solve after dropouts with as few changes to the --baseline as possible, into --out
-    (with changes.csv and outbox/: only the invites and cancellations to send now)."""
+    """Re-plan the --baseline timetable after any edit to INPUT since it was made and any dropouts
+    given here, with as few changes as the priorities allow (setting change_cost), into --out (with
+    changes.csv and outbox/: only the invites and cancellations to send now)."""
     from exporters.changes import whatif_files
-    from exporters.folder import check_replaceable, input_sha256, write_output
-    from exporters.timetable_csv import read_timetable
+    from exporters.folder import check_replaceable, read_baseline, write_output
     from loader import load_inspection
-    from models.changes import WhatIf, changes_between
-    from scheduler.whatif import whatif as rerun
+    from models.changes import WhatIf, changes_between, changes_in_words
+    from models.edits import edits_between
+    from scheduler.whatif import whatif as replan
 
-    if not drop and not unavailable:
-        raise click.UsageError("say who drops out: give --drop ID or --unavailable \"ID Tue 09:00-12:00\"")
     _check_apart(baseline_dir, out_dir)
     inspection = load_inspection(input_path)
     request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
                      unavailable=tuple(_period(inspection, text) for text in unavailable),
                      now=_day_time(inspection, now_text, "--now") if now_text else None)
-    baseline = read_timetable(inspection, baseline_dir)
-    _warn_if_input_changed(baseline_dir, input_sha256(input_path))
+    baseline, note = read_baseline(baseline_dir, inspection)
+    if note:
+        click.echo(f"Note: {note}.", err=True)
+    edits = edits_between(baseline.inspection, inspection)
+    if not edits.nothing:
+        click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))
     check_replaceable(out_dir)
-    result = _search(inspection, out_dir, input_path, seed, lambda progress: rerun(
+    result = _search(inspection, out_dir, input_path, seed, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
     changes = changes_between(baseline, result.timetable)
     extra = whatif_files(baseline, result.timetable, changes, request)
     write_output(result, out_dir, source=input_path, extra_files=extra)
     click.echo(_summary_text(result, out_dir))
-    click.echo(_changes_text(changes, result.changes_proven_minimal,
+    click.echo(changes_in_words(baseline, changes))
+    click.echo(_changes_text(changes, result.changes, result.changes_proven_minimal,
                              sum(name.startswith("outbox/") for name in extra)))
 
 
@@ -243,27 +247,15 @@ def _period(inspection, text: str) -> tuple[str, int, int, int]:
     return resource_id, day, start, end
 
 
-def _warn_if_input_changed(baseline_dir: Path, sha: str | None) -> None:
-    """The baseline was solved from some input; a different one is allowed (the lead may have
-    updated it) but worth a word, since sessions may now break rules the baseline kept."""
-    import json
-
-    try:
-        recorded = json.loads((baseline_dir / "solve.json").read_text(encoding="utf-8")).get("input_sha256")
-    except (OSError, ValueError, AttributeError):
-        recorded = None
-    if recorded and sha and recorded != sha:
-        click.echo("Note: INPUT has changed since the baseline was solved.", err=True)
-
-
-def _changes_text(changes, proven_minimal: bool | None, outbox: int) -> str:
-    proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
-    lines = [f"{len(changes)} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
+def _changes_text(changes, counted: int, proven_minimal: bool | None, outbox: int) -> str:
     from exporters.changes import when
 
+    proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
+    lines = [f"{counted} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
     for c in changes:
-        after = "" if c.new is None else f" -> {when(c.new)} {c.new.room_id}"
-        lines.append(f"  {c.occurrence_id}: {c.change} ({when(c.old)} {c.old.room_id}{after})")
+        before = "" if c.old is None else f"{when(c.old)} {c.old.room_id}"
+        after = "" if c.new is None else f"{when(c.new)} {c.new.room_id}"
+        lines.append(f"  {c.occurrence_id}: {c.change} ({' -> '.join(p for p in (before, after) if p)})")
     return "\n".join(lines)
 
 
@@ -291,7 +283,7 @@ def check(input_path: Path, out_dir: Path) -> None:
     """Verify the timetable in DIR against every rule for INPUT (no solver involved)."""
     from checker import check_timetable
     from exporters.changes import read_request
-    from scheduler.whatif import check_whatif
+    from checker.whatif import check_whatif
     from exporters.timetable_csv import read_timetable
     from loader import load_inspection
 
@@ -440,9 +432,11 @@ def _summary_text(result, out_dir: Path) -> str:
     left_out = f"{len(timetable.unscheduled) - cancelled_musts} optional left out"
     if cancelled_musts:
         left_out += f", {cancelled_musts} must(s) cancelled (see unscheduled.csv)"
+    score = "held weight" if result.held_weight is None else (
+        f"held weight {result.held_weight} - {result.change_cost} x {result.changes} changes = score")
     lines = [
         f"{result.status}: {len(timetable.sessions)} sessions held ({by_priority}), {left_out}",
-        f"held weight {result.objective}, bound {result.best_bound}, gap {result.gap:.2%}, "
+        f"{score} {result.objective}, bound {result.best_bound}, gap {result.gap:.2%}, "
         f"{result.wall_seconds:.1f}s",
         f"written to {out_dir}/",
     ]

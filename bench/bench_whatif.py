@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     now_text = f"{DAYS[NOW[0]]} {format_minutes(NOW[1])}"
     header = ("rows", "baseline", "dropped", "why", "seconds", "status", "changes", "proven minimal",
-              "musts held", "held weight", "bound")
+              "musts held", "held weight", "score", "bound on score")
     print(f"--now {now_text}; what-if time limit {args.whatif_time_limit:g} s, {args.workers} workers")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -97,14 +97,14 @@ def main() -> None:
                                 time_limit=args.whatif_time_limit, seed=args.seed, workers=args.workers)
             except ScheduleError as err:
                 reason = " ".join(str(err).split())
-                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason[:160]}", "-", "-", "-", "-", "-"]
+                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason[:160]}", "-", "-", "-", "-", "-", "-"]
                 ok = False
             else:
                 changes = changes_between(baseline, result.timetable)
-                assert len(changes) == result.changes
+                assert sum(c.change != "added" for c in changes) == result.changes
                 cells = [f"{result.wall_seconds:.1f}", result.status, str(result.changes),
-                         "yes" if result.changes_proven_minimal else "no",
-                         musts_held(result.timetable, baseline), str(result.objective), str(result.best_bound)]
+                         "yes" if result.changes_proven_minimal else "no", musts_held(result.timetable, baseline),
+                         str(result.held_weight), str(result.objective), str(result.best_bound)]
                 ok = True
             print(" | ".join([str(len(inspection.activities)), described, dropped, why, *cells]), flush=True)
             return ok

@@ -28,10 +28,10 @@ def when(session: Session | None) -> str:
 
 
 def render_changes_csv(changes: Iterable[Change]) -> str:
-    """One row per changed occurrence, in the baseline's time order; a cancelled one has blank
-    new_start and new_room."""
+    """One row per changed occurrence, in the baseline's time order, then the added ones; a
+    cancelled one has blank new_start and new_room, an added one blank old_start and old_room."""
     return csv_text(CHANGES_COLUMNS, (
-        (c.occurrence_id, c.change, when(c.old), when(c.new), c.old.room_id,
+        (c.occurrence_id, c.change, when(c.old), when(c.new), c.old.room_id if c.old is not None else "",
          c.new.room_id if c.new is not None else "", ";".join(c.notify))
         for c in changes))
 
@@ -57,7 +57,7 @@ def cancel_invites(baseline: Timetable, changes: Iterable[Change]) -> dict[str, 
 
 
 def outbox_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change]) -> dict[str, bytes]:
-    """File name -> bytes for outbox/: a REQUEST (new SEQUENCE) for each changed occurrence still
+    """File name -> bytes for outbox/: a REQUEST (new SEQUENCE) for each changed or added occurrence
     held, to everyone now in it, and the CANCELs; together they reach exactly each change's notify."""
     changes = tuple(changes)
     files = {invite_filename(c.occurrence_id): render_invite(new_timetable, c.new)

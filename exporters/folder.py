@@ -12,11 +12,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from models import ScheduleError, SolveResult, Timetable, Unscheduled
+from models import InputError, Inspection, Problem, ScheduleError, SolveResult, Timetable, Unscheduled
 from exporters.ics import invite_filename, render_calendar, render_invite
-from exporters.timetable_csv import render_timetable_csv, render_unscheduled_csv, unscheduled_csv
+from exporters.timetable_csv import (
+    csv_text, read_timetable, render_timetable_csv, render_unscheduled_csv, unscheduled_csv,
+)
 
 MARKER = "solve.json"  # a folder holding it was written by `schedule` and may be replaced
+INPUT_COPY = "input"  # the input tables the folder was made from, as read (SPEC §5)
 
 
 class OutputFolderError(ScheduleError):
@@ -88,7 +91,9 @@ def solve_summary(result: SolveResult | None, source: Path | str | None,
         "seed": result.seed if result else None,
         "input_sha256": input_sha256(source),
         "interrupted": True if result and result.interrupted else None,
+        "held_weight": result.held_weight if result else None,
         "changes": result.changes if result else None,
+        "change_cost": result.change_cost if result else None,
         "changes_proven_minimal": result.changes_proven_minimal if result else None,
     }
     return {k: v for k, v in fields.items() if v is not None}
@@ -125,8 +130,39 @@ def output_files(result: SolveResult, source: Path | str | None) -> dict[str, by
         files[f"invites/{invite_filename(session.occurrence_id)}"] = render_invite(timetable, session)
     for name, render in _views().items():
         files[name] = render(timetable)
+    files.update(input_copy(source))
     files[MARKER] = _json_bytes(solve_summary(result, source))
     return files
+
+
+def input_copy(source: Path | str | None) -> dict[str, bytes]:
+    """input/TABLE.csv for each table of INPUT as read (a workbook's sheets too)."""
+    from loader.tables import tables_as_read
+
+    if source is None or not Path(source).exists():
+        return {}
+    return {f"{INPUT_COPY}/{name}.csv": csv_text(columns, rows).encode("utf-8")
+            for name, (columns, rows) in tables_as_read(Path(source)).items()}
+
+
+def read_baseline(folder: Path | str, inspection: Inspection) -> tuple[Timetable, str | None]:
+    """The timetable of a baseline folder, read against the input it was made from (its input/),
+    so that a re-plan sees what the lead has edited since; and a note when it has no input/ (made
+    before folders kept their input): then INPUT stands in for it, as if nothing was edited."""
+    from loader import load_inspection
+
+    copy = Path(folder) / INPUT_COPY
+    if not copy.is_dir():
+        return read_timetable(inspection, folder), (
+            f"the baseline {folder} has no {INPUT_COPY}/ (it was made by an earlier version): INPUT is "
+            "taken as the input it was made from, so only the dropouts given are re-planned, not "
+            "edits made to INPUT since")
+    try:
+        made_from = load_inspection(copy)
+    except InputError as err:
+        raise InputError([Problem(f"{copy}/{p.table}.csv" if p.table else str(copy), p.row, p.column, p.message)
+                          for p in err.problems]) from None
+    return read_timetable(made_from, folder), None
 
 
 def _infeasible_files(reasons: Iterable[str], result: SolveResult | None,
@@ -216,5 +252,5 @@ def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResul
     replace_folder(out_dir, _infeasible_files(reasons, result, unscheduled, source, minimal))
 
 
-__all__ = ["OutputFolderError", "check_replaceable", "input_sha256", "output_files",
-           "replace_folder", "solve_summary", "write_infeasible", "write_output"]
+__all__ = ["OutputFolderError", "check_replaceable", "input_copy", "input_sha256", "output_files",
+           "read_baseline", "replace_folder", "solve_summary", "write_infeasible", "write_output"]

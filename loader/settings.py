@@ -24,6 +24,7 @@ _NUMBER_SETTINGS = {
     "default_travel_minutes": (0, DAY_MINUTES),
     "max_inspector_contact_minutes": (1, DAY_MINUTES),
     "max_person_sessions_per_day": (1, MAX_NUMBER),
+    "change_cost": (0, MAX_NUMBER),
 }
 
 

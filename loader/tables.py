@@ -100,6 +100,16 @@ def read_source(path: Path) -> Source:
     return source
 
 
+def tables_as_read(path: Path) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+    """The tables of INPUT as read, in table order: name -> (columns, rows of trimmed text), blank
+    rows and the lead's own `#` columns left out. An output folder keeps them in input/, so a
+    later re-plan can see what the lead edited since."""
+    tables = read_source(Path(path)).tables
+    return {name: (tables[name].columns, [tuple(row.cells.get(c, "") for c in tables[name].columns)
+                                          for row in tables[name].rows])
+            for name in TABLE_ORDER if name in tables}
+
+
 def _known_table(name: str, problems: list[Problem], where: str) -> str | None:
     """The table a file or sheet name stands for; a near miss of a known name is reported."""
     key = name.strip().lower()

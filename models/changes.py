@@ -5,20 +5,20 @@ from dataclasses import dataclass
 
 from models.timetable import Session, Timetable
 
-CHANGE_KINDS = ("moved", "room", "inspectors", "attendees", "cancelled")
+CHANGE_KINDS = ("added", "moved", "room", "inspectors", "attendees", "cancelled")
 
 
 @dataclass(frozen=True)
 class Change:
     occurrence_id: str
     change: str  # the first of CHANGE_KINDS that applies
-    old: Session
+    old: Session | None  # None: added (the baseline did not hold it)
     new: Session | None  # None: cancelled
 
     @property
     def notify(self) -> tuple[str, ...]:
         """Every inspector and person in the occurrence before or after the change."""
-        ids = list(self.old.everyone)
+        ids = list(self.old.everyone) if self.old is not None else []
         if self.new is not None:
             ids += [i for i in self.new.everyone if i not in ids]
         return tuple(ids)
@@ -26,11 +26,15 @@ class Change:
     @property
     def taken_out(self) -> tuple[str, ...]:
         """People in the occurrence before who are not in it after (they get a cancellation)."""
+        if self.old is None:
+            return ()
         after = set(self.new.everyone) if self.new is not None else set()
         return tuple(i for i in self.old.everyone if i not in after)
 
 
-def change_kind(old: Session, new: Session | None) -> str | None:
+def change_kind(old: Session | None, new: Session | None) -> str | None:
+    if old is None:
+        return None if new is None else "added"
     if new is None:
         return "cancelled"
     if (old.day, old.start, old.end) != (new.day, new.start, new.end):
@@ -45,14 +49,53 @@ def change_kind(old: Session, new: Session | None) -> str | None:
 
 
 def changes_between(baseline: Timetable, new: Timetable) -> tuple[Change, ...]:
-    """One Change per baseline occurrence that was moved, re-roomed, re-peopled or cancelled."""
+    """One Change per baseline occurrence that was moved, re-roomed, re-peopled or cancelled, in
+    the baseline's time order; then one per occurrence added, in the new timetable's time order.
+    Only the first are changes in SPEC §4's sense (an added occurrence is not one)."""
     out = []
+    after = {s.occurrence_id: s for s in new.sessions}
     for old in baseline.sorted_sessions():
-        now = new.session(old.occurrence_id)
+        now = after.get(old.occurrence_id)
         kind = change_kind(old, now)
         if kind is not None:
             out.append(Change(old.occurrence_id, kind, old, now))
+    before = {s.occurrence_id for s in baseline.sessions}
+    out += [Change(s.occurrence_id, "added", None, s) for s in new.sorted_sessions() if s.occurrence_id not in before]
     return tuple(out)
+
+
+def counted(changes: tuple[Change, ...]) -> int:
+    """The number of changes in SPEC §4's sense: added occurrences are not changes."""
+    return sum(c.change != "added" for c in changes)
+
+
+def changes_in_words(baseline: Timetable, changes: tuple[Change, ...]) -> str:
+    """'kept 91 of 97 sessions as they were; moved 3, changed people in 2, cancelled 1 (low);
+    added 1 new' (or 'nothing changed')."""
+    if not changes:
+        return f"nothing changed: kept all {len(baseline.sessions)} sessions as they were"
+    kinds = [c.change for c in changes]
+    kept = len(baseline.sessions) - counted(changes)
+    parts = [f"moved {kinds.count('moved')}" if "moved" in kinds else "",
+             f"changed rooms of {kinds.count('room')}" if "room" in kinds else "",
+             f"changed people in {kinds.count('inspectors') + kinds.count('attendees')}"
+             if "inspectors" in kinds or "attendees" in kinds else ""]
+    cancelled = [c for c in changes if c.change == "cancelled"]
+    if cancelled:
+        by_id = baseline.inspection.occurrence_by_id
+        priorities = [by_id[c.occurrence_id].activity.priority if c.occurrence_id in by_id else "removed"
+                      for c in cancelled]
+        tally = ", ".join(f"{priorities.count(p)} {p}" if len(set(priorities)) > 1 else p
+                          for p in dict.fromkeys(sorted(priorities, key=_PRIORITY_ORDER.index)))
+        parts.append(f"cancelled {len(cancelled)} ({tally})")
+    text = f"kept {kept} of {len(baseline.sessions)} sessions as they were"
+    changed = ", ".join(p for p in parts if p)
+    text += f"; {changed}" if changed else ""
+    added = kinds.count("added")
+    return text + (f"; added {added} new" if added else "")
+
+
+_PRIORITY_ORDER = ("must", "high", "medium", "low", "removed")
 
 
 @dataclass(frozen=True)

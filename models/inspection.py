@@ -46,6 +46,7 @@ class Settings:
     default_travel_minutes: int = 30
     max_inspector_contact_minutes: int = 360
     max_person_sessions_per_day: int = 2
+    change_cost: int = 4  # a re-plan's price of one change to a published session, in held weight (§4)
 
     def date_of(self, day: int) -> date:
         return self.week_start + timedelta(days=day)

@@ -80,14 +80,16 @@ class SolveResult:
 
     status: str  # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
     timetable: Timetable | None
-    objective: int  # the held weight of SPEC §4.1
+    objective: int  # the held weight of SPEC §4.1 (a re-plan: its score of §4, see held_weight)
     best_bound: int
     wall_seconds: float
     seed: int
     first_solution_seconds: float | None = None
     interrupted: bool = False
-    changes: int | None = None  # what-if only
+    changes: int | None = None  # re-plan (what-if) only, as the rest of this block
     changes_proven_minimal: bool | None = None
+    held_weight: int | None = None  # a re-plan's `objective` is held_weight - change_cost x changes
+    change_cost: int | None = None
     stats: tuple[tuple[str, object], ...] = ()  # model size and timings, for bench/
 
     @property

@@ -495,7 +495,7 @@ BROKEN = [
                             "inspection_name, local_authority, timezone, day_start, day_end, "
                             "slot_minutes, lunch_earliest, lunch_latest, lunch_minutes, "
                             "organiser_name, organiser_email, default_travel_minutes, "
-                            "max_inspector_contact_minutes, max_person_sessions_per_day")),
+                            "max_inspector_contact_minutes, max_person_sessions_per_day, change_cost")),
     ("settings", 0, {"key": "local_authority"},
      ("settings", 3, "key", "local_authority is already set in row 2")),
     ("settings", 4, {"value": "jtai@northmere@gov.uk"},

@@ -14,7 +14,8 @@ from exporters.ics import event_uid, render_invite
 from models import Infeasible, Session, Timetable
 from models.changes import WhatIf, changes_between
 from scheduler import solve
-from scheduler.whatif import NEEDS_SUBSTITUTE, whatif
+from models.dropout import NEEDS_SUBSTITUTE
+from scheduler.whatif import whatif
 from tests.builders import activity, inspection, inspector, person, room, session, timetable, unavailable
 
 TUE, WED = 1, 2

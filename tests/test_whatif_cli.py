@@ -149,7 +149,6 @@ def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_t
     (("--unavailable", "P1 Tue 9am-noon"), "Invalid value for '--unavailable': '9am' is not a time"),
     (("--drop", "P1", "--now", "Tuesday"), "Invalid value for '--now': 'Tuesday' is not a day and a time"),
     (("--drop", "P1", "--now", "Tue 25:00"), "Invalid value for '--now': '25:00' is not a time HH:MM"),
-    ((), "give --drop ID or --unavailable"),
 ])
 def test_bad_options_exit_2_naming_the_option_and_write_nothing(week, tmp_path, options, message):
     input_dir, base = week
@@ -201,3 +200,78 @@ def test_check_judges_a_whatif_folder_with_its_dropouts(week, tmp_path):
     assert checked.exit_code == 0, checked.output
     (out / "whatif.json").unlink()
     assert run("check", input_dir, out).exit_code != 0
+
+
+# --- re-planning after edits to INPUT -----------------------------------------------------------------
+def _edit(input_dir: Path, to: Path, **tables) -> Path:
+    """A copy of the week's input with some tables replaced."""
+    write_tables({**TABLES, **tables}, csv_dir=to)
+    return to
+
+
+def test_every_output_folder_keeps_its_input_as_read(week):
+    input_dir, base = week
+    kept = sorted(p.name for p in (base / "input").iterdir())
+    assert kept == sorted(f"{name}.csv" for name in TABLES)
+    assert load_inspection(base / "input") == load_inspection(input_dir)
+
+
+def test_a_replan_after_an_edit_needs_no_dropout_and_sends_only_the_edit(week, tmp_path):
+    input_dir, base = week
+    extra = _activity(id="NEW", type="other", title="Extra meeting", duration="30", days="Fri",
+                      inspectors="OF2", attendees="P2", priority="low")
+    edited = _edit(input_dir, tmp_path / "edited", activities=TABLES["activities"] + [extra])
+    result = whatif(edited, base, tmp_path / "w1")
+    assert result.exit_code == 0, result.output
+    assert "INPUT edited since the baseline: activities added: NEW" in result.output
+    assert "kept 8 of 8 sessions as they were; added 1 new" in result.output
+    assert [(r["occurrence_id"], r["change"], r["old_start"], r["notify"])
+            for r in rows(tmp_path / "w1" / "changes.csv")] == [("NEW", "added", "", "OF2;P2")]
+    assert sorted(p.name for p in (tmp_path / "w1" / "outbox").iterdir()) == ["NEW.ics"]
+    summary = json.loads((tmp_path / "w1" / "solve.json").read_text())
+    assert (summary["changes"], summary["change_cost"]) == (0, 4)
+    assert summary["objective"] == summary["held_weight"]
+    # Chained: a dropout on the re-plan sees no edit any more (its input/ is the edited INPUT).
+    result = whatif(edited, tmp_path / "w1", tmp_path / "w2", "--drop", "P2")
+    assert result.exit_code == 0, result.output
+    assert "INPUT edited" not in result.output
+    assert ("NEW", "cancelled") in [(r["occurrence_id"], r["change"]) for r in rows(tmp_path / "w2" / "changes.csv")]
+
+
+def test_nothing_edited_and_nobody_dropped_says_nothing_changed_with_zero_changes(week, tmp_path):
+    input_dir, base = week
+    result = whatif(input_dir, base, tmp_path / "same")
+    assert result.exit_code == 0, result.output
+    assert "nothing changed: kept all 8 sessions as they were" in result.output
+    assert rows(tmp_path / "same" / "changes.csv") == []
+    assert not (tmp_path / "same" / "outbox").exists()
+    assert (tmp_path / "same" / "timetable.csv").read_bytes() == (base / "timetable.csv").read_bytes()
+
+
+def test_a_baseline_without_input_is_replanned_as_if_nothing_was_edited_with_a_note(week, tmp_path):
+    input_dir, base = week
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(base, old)
+    shutil.rmtree(old / "input")
+    extra = _activity(id="NEW", type="other", title="Extra meeting", duration="30", days="Fri",
+                      inspectors="OF2", attendees="P2", priority="low")
+    edited = _edit(input_dir, tmp_path / "edited", activities=TABLES["activities"] + [extra])
+    result = CliRunner().invoke(main, ["whatif", str(edited), "--baseline", str(old), "--out",
+                                         str(tmp_path / "w"), "--time-limit", "5", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "has no input/" in result.stderr
+    assert "nothing changed" in result.output and rows(tmp_path / "w" / "changes.csv") == []
+
+
+def test_the_same_replan_twice_writes_byte_identical_timetable_and_changes(week, tmp_path):
+    input_dir, base = week
+    edited = _edit(input_dir, tmp_path / "edited", unavailability=[
+        {"id": "R1", "day": "Wed", "start": "", "end": "", "reason": "closed"}])
+    for out in ("a", "b"):
+        result = whatif(edited, base, tmp_path / out, "--drop", "OF2", "--now", "Tue 12:00", "--seed", "7")
+        assert result.exit_code == 0, result.output
+    assert len(rows(tmp_path / "a" / "changes.csv")) >= 2  # CT's inspector, and whatever was in R1 on Wednesday
+    for name in ("timetable.csv", "changes.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -1,0 +1,249 @@
+"""The re-plan search (SPEC §4 for `whatif`): on a week model already narrowed to what the re-plan
+may do, find the timetable with the most `held weight - change_cost x changes`, then the fewest
+changes, then the least change to each changed occurrence and solve's tie-breakers.
+
+Up to three searches:
+1. the score, and among equal scores the most occurrences unchanged, on all workers (up to half
+   the time unless proven sooner); skipped when the mended baseline reaches the score's ceiling
+   (every optional held, nothing changed);
+2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
+3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
+   one worker under a deterministic limit, so a proven answer is reproducible.
+The first version put all three levels in one scaled objective; with a busy inspector out of the
+110-row week it kept less (held weight 2868-2878 against 2884-2887 in three searches, in 30-60 s).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from models import Session
+from models.changes import change_kind
+from scheduler.candidates import DAY
+from scheduler.objective import tie_break_terms, total
+from scheduler.search import Watcher, make_solver, run_search
+from scheduler.week_model import WeekModel
+
+# Phase 2's share of the time left after phase 1; the rest is for phase 3.
+PHASE_2_SHARE = 0.8
+# Phase 3's budget in deterministic time (as scheduler.solve's tie-break), raised while time is left.
+LEAST_CHANGE_DETERMINISTIC_TIME = 0.2
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the search found: the sessions, its score part (weight + change_cost x unchanged, over
+    the occurrences still open) with a bound on it, and what was proven."""
+
+    sessions: list[Session]
+    score: int
+    bound: int
+    score_proven: bool
+    changes_proven: bool
+    interrupted: bool
+
+
+class MustsUnholdable(Exception):
+    """The narrowed week holds no timetable keeping every must (the caller explains why)."""
+
+
+class NoneInTime(Exception):
+    """The time limit came before any timetable keeping every must."""
+
+
+def pin(week: WeekModel, session: Session) -> None:
+    """Pin an occurrence to how it was held (it has happened)."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    m.add(v.held[oid] == 1)
+    m.add(v.start[oid] == session.day * DAY + session.start)
+    for room_id, lit in v.room[oid].items():
+        m.add(lit == (room_id == session.room_id))
+    for inspector, lit in v.inspector[oid].items():
+        if lit is not v.held[oid]:
+            m.add(lit == (inspector in session.inspector_ids))
+    for person, lit in v.pool[oid].items():
+        m.add(lit == (person in session.attendee_ids))
+
+
+def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
+    """A literal that can be true only if the occurrence is held exactly as in the baseline (None:
+    it cannot be: its room, an inspector or attendee, or its length is no longer possible)."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    options = week.candidates[oid]
+    if session.room_id not in v.room[oid] or session.end - session.start != options.duration:
+        return None
+    missing = [i for i in session.inspector_ids if i not in v.inspector[oid]]
+    pool = set(session.attendee_ids) - set(options.named_attendees)
+    if missing or not pool <= set(v.pool[oid]) or not set(options.named_attendees) <= set(session.attendee_ids):
+        return None
+    same = m.new_bool_var(f"unchanged[{oid}]")
+    m.add_implication(same, v.held[oid])
+    m.add(v.start[oid] == session.day * DAY + session.start).only_enforce_if(same)
+    m.add_implication(same, v.room[oid][session.room_id])
+    for inspector, lit in v.inspector[oid].items():
+        m.add_implication(same, lit if inspector in session.inspector_ids else lit.negated())
+    for person, lit in v.pool[oid].items():
+        m.add_implication(same, lit if person in pool else lit.negated())
+    return same
+
+
+def _parts_kept(week: WeekModel, session: Session) -> tuple[cp_model.IntVar, list[tuple[int, cp_model.IntVar]]]:
+    """(weight, literal) for each part of a baseline session kept as it was: its start (weighed by
+    everyone it would disturb), its room, each inspector and each pool member. Once an occurrence
+    must change anyway, this keeps the change to what the edit forces (no needless move, no pool
+    member swapped out, no second inspector replaced)."""
+    v, m, oid = week.vars, week.model, session.occurrence_id
+    same_start = m.new_bool_var(f"same_start[{oid}]")
+    m.add_implication(same_start, v.held[oid])
+    m.add(v.start[oid] == session.day * DAY + session.start).only_enforce_if(same_start)
+    parts = [(len(session.everyone) + 1, same_start)]
+    if session.room_id in v.room[oid]:
+        parts.append((1, v.room[oid][session.room_id]))
+    parts += [(1, v.inspector[oid][i]) for i in session.inspector_ids if i in v.inspector[oid]]
+    parts += [(1, v.pool[oid][p]) for p in session.attendee_ids if p in v.pool[oid]]
+    return same_start, parts
+
+
+class _Kept:
+    """The literals that say how much of one baseline occurrence the re-plan keeps."""
+
+    def __init__(self, week: WeekModel, session: Session):
+        self.session = session
+        self.unchanged = _unchanged(week, session)
+        self.same_start, self.parts = _parts_kept(week, session)
+
+    def same_as(self, new: Session | None) -> bool:
+        return new is not None and change_kind(self.session, new) is None
+
+    def hint(self, model: cp_model.CpModel, new: Session | None) -> None:
+        if self.unchanged is not None:
+            model.add_hint(self.unchanged, self.same_as(new))
+        old = self.session
+        model.add_hint(self.same_start, new is not None and (new.day, new.start) == (old.day, old.start))
+
+
+def _by_id(sessions: list[Session]) -> dict[str, Session]:
+    return {s.occurrence_id: s for s in sessions}
+
+
+class ReplanSearch:
+    """The objective pieces of a re-plan on its week model: `weights` of the optional occurrences
+    still open (baseline ones and those the lead added or edited), `kept` the baseline sessions
+    still to come, whose changes count."""
+
+    def __init__(self, week: WeekModel, weights: dict[str, int], kept: list[Session], change_cost: int):
+        self.week, self.change_cost = week, change_cost
+        self.weights = weights
+        self.keeps = [_Kept(week, s) for s in kept]
+        self.changeable = [k for k in self.keeps if k.unchanged is not None]
+        v = week.vars
+        self.weight = sum(w * v.held[oid] for oid, w in weights.items())
+        self.unchanged = sum(k.unchanged for k in self.changeable)
+        self.score = self.weight + change_cost * self.unchanged
+        self.ceiling = sum(weights.values()) + change_cost * len(self.changeable)
+
+    def score_of(self, sessions: list[Session]) -> int:
+        return sum(self.weights.get(s.occurrence_id, 0) for s in sessions) + self.change_cost * self.unchanged_of(sessions)
+
+    def unchanged_of(self, sessions: list[Session]) -> int:
+        by_id = _by_id(sessions)
+        return sum(k.same_as(by_id.get(k.session.occurrence_id)) for k in self.changeable)
+
+    def hint(self, sessions: list[Session]) -> None:
+        """A complete hint: the week's variables and the re-plan's own literals."""
+        self.week.hint(sessions)
+        by_id = _by_id(sessions)
+        for k in self.keeps:
+            k.hint(self.week.model, by_id.get(k.session.occurrence_id))
+
+    def run(self, mended: list[Session], mended_ok: bool, *, deadline: float, started: float, seed: int,
+            workers: int, on_progress: Callable | None = None) -> Found:
+        """The three searches (module docstring). `mended` is the starting hint; `mended_ok` says it
+        keeps every rule and holds every must, so it may prove the answer on its own."""
+        m = self.week.model
+        scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
+
+        def search(objective, hint: list[Session], seconds: float, progress):
+            m.maximize(objective)
+            self.hint(hint)
+            solver = make_solver(seed, workers, time_limit=seconds)
+            status, interrupted = run_search(solver, m, Watcher(self.week, started, progress))
+            if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                raise KeyboardInterrupt
+            return solver, status, interrupted
+
+        interrupted = False
+        if mended_ok and self.score_of(mended) == self.ceiling:
+            sessions, score_proven, changes_proven = mended, True, True
+            best = bound = self.ceiling
+        else:
+            progress = None if on_progress is None else (
+                lambda elapsed, objective, bound, held: on_progress(elapsed, objective // scale, bound // scale, held))
+            objective = scale * self.score + self.unchanged
+            solver, status, interrupted = search(objective, mended, (deadline - time.monotonic()) / 2, progress)
+            if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
+                solver, status, interrupted = search(objective, mended, deadline - time.monotonic(), progress)
+            if status == cp_model.INFEASIBLE:
+                raise MustsUnholdable()
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                raise NoneInTime()
+            score_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
+            sessions = self.week.read(solver)
+            best = self.score_of(sessions)
+            bound = best if score_proven else max(best, int(solver.best_objective_bound) // scale)
+
+        # 2. The fewest changes, at that score (unless every occurrence that can stay the same does).
+        m.add(self.score >= best)
+        if not changes_proven and not interrupted and deadline - time.monotonic() > 0.1:
+            progress = None if on_progress is None else (
+                lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
+            solver, status, interrupted = search(self.unchanged, sessions,
+                                                 (deadline - time.monotonic()) * PHASE_2_SHARE, progress)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                sessions = self.week.read(solver)
+                changes_proven = score_proven and status == cp_model.OPTIMAL
+
+        # 3. Within those: the least change to each changed occurrence, then §4.2.
+        if not interrupted and deadline - time.monotonic() > 0.5:
+            m.add(self.unchanged >= self.unchanged_of(sessions))
+            sessions = self._least_change(seed, mended, sessions, deadline) or sessions
+        return Found(sessions, best, bound, score_proven, changes_proven, interrupted)
+
+    def _least_change(self, seed: int, mended: list[Session], found: list[Session],
+                      deadline: float) -> list[Session] | None:
+        """Phase 3 on one worker under a deterministic limit, hinted with the mended baseline (not
+        the run-dependent answer of phase 2), so a proven answer comes out the same every run."""
+        week = self.week
+        parts = [(w, lit) for k in self.keeps for w, lit in k.parts]
+        tie_break = total(tie_break_terms(week.vars))
+        scale = _span(week.model, tie_break) + 1  # any part kept outweighs every tie-breaker
+        week.model.maximize(scale * sum(w * lit for w, lit in parts) + tie_break)
+        budget = LEAST_CHANGE_DETERMINISTIC_TIME
+        for hint in (mended, found):
+            self.hint(hint)
+            while deadline - time.monotonic() > 0.5:
+                solver = make_solver(seed, 1, time_limit=deadline - time.monotonic(), deterministic=budget)
+                status, interrupted = run_search(solver, week.model)
+                if interrupted:
+                    return None
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    return week.read(solver)
+                budget *= 4
+                if hint is mended:
+                    break  # one short try from the reproducible start, then from phase 2's answer
+        return None
+
+
+def _span(model: cp_model.CpModel, expression) -> int:
+    """An upper bound on |expression| from its variables' domains (read off the objective proto)."""
+    model.maximize(expression)
+    proto = model.proto
+    objective = proto.objective
+    return sum(abs(c) * max(abs(d) for d in proto.variables[r if r >= 0 else -r - 1].domain)
+               for r, c in zip(objective.vars, objective.coeffs))
+
+
+__all__ = ["Found", "MustsUnholdable", "NoneInTime", "ReplanSearch", "pin"]

@@ -1,0 +1,205 @@
+"""Re-planning after an edit to INPUT (SPEC §4, §6 `whatif`): one test per kind of edit, each saying
+what stays exactly as it was, what changes, and what goes to outbox/ (replayed as a calendar client
+would, so the diaries end up holding exactly the new timetable). The baseline is written by hand,
+so every test knows where each session was."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from exporters.changes import render_changes_csv
+from models import Timetable
+from models.changes import WhatIf, changes_between, changes_in_words
+from scheduler.whatif import whatif
+from tests.builders import activity, inspection, inspector, person, room, session, timetable, unavailable
+from tests.test_whatif import expected_diaries, method, outbox_of, replay
+
+MON, TUE, WED, THU = 0, 1, 2, 3
+H = 60
+
+
+def _before():
+    return inspection(
+        inspectors=[inspector("OF1"), inspector("OF2"), inspector("CQ1", "CQC")],
+        people=[person("P1"), person("P2"), person("P3"), person("P4"), person("M1", role="manager")],
+        rooms=[room("R1"), room("R2")],
+        unavailability=[unavailable("P3", MON)],
+        activities=[
+            activity("FG", type="focus_group", inspectors=("OF1",), attendees=("P1", "P2"),
+                     fixed_day=TUE, fixed_time=10 * H, days=(TUE,)),
+            activity("INT", type="practitioner_interview", inspectorates=("CQC",), attendees=("P3",),
+                     days=(WED,)),
+            activity("CT", type="case_tracking", inspectors=("OF2",), attendees=("P4",), days=(THU,),
+                     priority="high"),
+            activity("LM", type="leader_meeting", inspectors=("OF1",), attendees=("M1",), days=(MON,),
+                     priority="medium"),
+            # Never held: P3 is away all Monday.
+            activity("X", inspectors=("OF2",), attendees=("P3",), days=(MON,), priority="low"),
+        ])
+
+
+def _baseline(insp=None) -> Timetable:
+    insp = insp or _before()
+    return timetable(insp,
+                     session("LM", MON, 9 * H, 10 * H, "R1", ("OF1",), ("M1",)),
+                     session("FG", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1", "P2")),
+                     session("INT", WED, 9 * H, 10 * H, "R1", ("CQ1",), ("P3",)),
+                     session("CT", THU, 9 * H, 10 * H, "R2", ("OF2",), ("P4",)))
+
+
+def _edited(**changes):
+    """The inspection after the lead's edit: activities by id (None removes one), other fields as given."""
+    before = _before()
+    acts = dict(before.activity_by_id)
+    for aid, new in changes.pop("activities", {}).items():
+        if new is None:
+            acts.pop(aid)
+        else:
+            acts[aid] = new(acts[aid]) if callable(new) else new
+    return replace(before, activities=tuple(acts.values()), **changes)
+
+
+def _replan(after, baseline=None, **request):
+    baseline = baseline or _baseline()
+    result = whatif(after, baseline, WhatIf(**request), time_limit=5, seed=0, workers=1)
+    changes = changes_between(baseline, result.timetable)
+    # Whatever the edit, the outbox brings every diary to exactly the new timetable.
+    assert replay(baseline, outbox_of(baseline, result)) == expected_diaries(result.timetable)
+    return result, {c.occurrence_id: c.change for c in changes}
+
+
+def _kept(baseline: Timetable, result, *ids: str) -> None:
+    for oid in ids:
+        assert result.timetable.session(oid) == baseline.session(oid), oid
+
+
+def test_an_added_activity_is_placed_invited_and_is_not_a_change():
+    after = _edited(activities={"NEW": activity("NEW", inspectors=("OF2",), attendees=("P1",), days=(THU,),
+                                                  priority="low")})
+    result, changes = _replan(after)
+    assert changes == {"NEW": "added"} and result.changes == 0 and result.changes_proven_minimal
+    _kept(_baseline(), result, "LM", "FG", "INT", "CT")
+    new = result.timetable.session("NEW")
+    assert new.day == THU and new.sequence == 0
+    outbox = outbox_of(_baseline(), result)
+    assert list(outbox) == ["NEW.ics"] and method(outbox["NEW.ics"]) == "REQUEST"
+    assert render_changes_csv(changes_between(_baseline(), result.timetable)).splitlines()[1] == \
+        f"NEW,added,,Thu {new.start_text},,{new.room_id},OF2;P1"
+    assert result.held_weight == 10 + 100 + 1 and result.objective == result.held_weight
+    assert changes_in_words(_baseline(), changes_between(_baseline(), result.timetable)) == \
+        "kept 4 of 4 sessions as they were; added 1 new"
+
+
+def test_a_removed_activity_is_cancelled_and_its_people_get_a_cancel():
+    result, changes = _replan(_edited(activities={"CT": None}))
+    assert changes == {"CT": "cancelled"} and result.changes == 1
+    _kept(_baseline(), result, "LM", "FG", "INT")
+    outbox = outbox_of(_baseline(), result)
+    assert list(outbox) == ["CT.ics"] and method(outbox["CT.ics"]) == "CANCEL"
+
+
+def test_an_edited_window_moves_only_that_session_and_only_as_far_as_needed():
+    result, changes = _replan(_edited(activities={"INT": lambda a: replace(a, earliest=11 * H)}))
+    assert changes == {"INT": "moved"} and result.changes == 1 and result.changes_proven_minimal
+    _kept(_baseline(), result, "LM", "FG", "CT")
+    moved = result.timetable.session("INT")
+    assert (moved.day, moved.start, moved.room_id, moved.sequence) == (WED, 11 * H, "R1", 1)
+    assert list(outbox_of(_baseline(), result)) == ["INT.ics"]
+
+
+def test_an_edited_row_whose_session_still_keeps_every_rule_stays_exactly_as_it_was():
+    after = _edited(activities={"INT": lambda a: replace(a, latest=12 * H, notes="bring the case list")})
+    result, changes = _replan(after)
+    assert changes == {} and result.changes == 0 and outbox_of(_baseline(), result) == {}
+
+
+def test_added_unavailability_moves_the_session_it_clashes_with():
+    after = _edited(unavailability=_before().unavailability + (unavailable("P4", THU, 9 * H, 10 * H),))
+    result, changes = _replan(after)
+    assert changes == {"CT": "moved"} and result.changes == 1
+    assert result.timetable.session("CT").start >= 10 * H
+    _kept(_baseline(), result, "LM", "FG", "INT")
+
+
+def test_lifted_unavailability_changes_nothing_and_adds_no_session_the_lead_did_not_ask_for():
+    # X could now be held on Monday, but its row is as it was: people were never invited to it.
+    result, changes = _replan(_edited(unavailability=()))
+    assert changes == {} and result.changes == 0
+    assert {u.activity_id: u.reason for u in result.timetable.unscheduled}["X"].startswith("not held in the baseline")
+    # Once the lead edits X's row, X is placed.
+    result, changes = _replan(_edited(unavailability=(), activities={"X": lambda a: replace(a, notes="now free")}))
+    assert changes == {"X": "added"} and result.changes == 0
+
+
+def test_a_person_removed_is_taken_out_of_their_session_and_gets_a_cancel_naming_only_them():
+    before = _before()
+    after = _edited(people=tuple(p for p in before.people if p.id != "P2"),
+                    activities={"FG": lambda a: replace(a, attendees=("P1",))})
+    result, changes = _replan(after)
+    assert changes == {"FG": "attendees"} and result.timetable.session("FG").attendee_ids == ("P1",)
+    assert sorted(outbox_of(_baseline(), result)) == ["FG.cancel.ics", "FG.ics"]
+
+
+def test_an_inspector_added_changes_nothing():
+    result, changes = _replan(_edited(inspectors=_before().inspectors + (inspector("OF3"),)))
+    assert changes == {} and result.changes == 0 and result.status == "OPTIMAL"
+
+
+def test_a_room_removed_re_rooms_its_sessions_at_the_same_time():
+    result, changes = _replan(_edited(rooms=(room("R2"),)))
+    # LM, FG and INT were in R1; R2 is free at each of their times.
+    assert changes == {"LM": "room", "FG": "room", "INT": "room"} and result.changes == 3
+    assert all(result.timetable.session(o).room_id == "R2" for o in ("LM", "FG", "INT"))
+    _kept(_baseline(), result, "CT")
+
+
+def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
+    after = _edited(settings=replace(_before().settings, day_start=10 * H))
+    result, changes = _replan(after)
+    assert changes == {"LM": "moved", "INT": "moved", "CT": "moved"}
+    assert all(result.timetable.session(o).start >= 10 * H for o in ("LM", "INT", "CT"))
+    _kept(_baseline(), result, "FG")
+
+
+@pytest.mark.parametrize("change_cost, expected", [
+    (4, {"Y": "cancelled"}),  # a low session (1) is worth less than one change (4): cancel it
+    (0, {"Y": "room", "Z": "moved"}),  # changes cost nothing: keep every session, then fewest changes
+])
+def test_change_cost_weighs_changes_against_held_sessions(change_cost, expected):
+    # R1 is lost. Y (low, fixed Tue 10:00) can only go to R2, where Z (low) is at 10:00: keeping Y
+    # means two changes (Y re-roomed, Z moved), cancelling it one.
+    before = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")], change_cost=change_cost,
+        activities=[activity("Y", inspectors=("OF1",), attendees=("P1",), priority="low", fixed_day=TUE,
+                             fixed_time=10 * H, days=(TUE,)),
+                    activity("Z", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,))])
+    baseline = timetable(before, session("Y", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
+                         session("Z", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
+    result, changes = _replan(replace(before, rooms=(room("R2"),)), baseline)
+    assert changes == expected and result.changes_proven_minimal
+    assert result.objective == result.held_weight - change_cost * len(expected)
+
+
+def test_an_edit_then_a_dropout_chain_with_sequences_rising_and_diaries_following():
+    after = _edited(activities={"NEW": activity("NEW", inspectors=("OF2",), attendees=("P1",), days=(THU,),
+                                                  priority="low"),
+                                "INT": lambda a: replace(a, earliest=11 * H)})
+    first, changes = _replan(after)
+    assert changes == {"INT": "moved", "NEW": "added"}
+    # Then P1 drops out: FG goes ahead without P1, NEW (P1 its only partner) is cancelled.
+    second = whatif(after, first.timetable, WhatIf(drop=("P1",)), time_limit=5, seed=0, workers=1)
+    again = {c.occurrence_id: c.change for c in changes_between(first.timetable, second.timetable)}
+    assert again == {"FG": "attendees", "NEW": "cancelled"}
+    assert second.timetable.session("INT") == first.timetable.session("INT")  # the edit is not re-applied
+    assert [t.session("FG").sequence for t in (_baseline(), first.timetable, second.timetable)] == [0, 0, 1]
+    assert replay(_baseline(), outbox_of(_baseline(), first), outbox_of(first.timetable, second)) == \
+        expected_diaries(second.timetable)
+
+
+def test_nothing_edited_and_nobody_dropped_is_nothing_changed():
+    result, changes = _replan(_before())
+    assert changes == {} and result.changes == 0 and result.status == "OPTIMAL"
+    assert result.timetable.sorted_sessions() == _baseline().sorted_sessions()
+    assert changes_in_words(_baseline(), ()) == "nothing changed: kept all 4 sessions as they were"
