@@ -53,8 +53,10 @@ def week(solved_example, inspection):
 
 def test_solve_writes_every_file_of_a_timetable_folder(solved_example, week):
     top = sorted(p.name for p in solved_example.iterdir())
-    assert top == ["calendars", "invites", "solve.json", "timetable.csv", "timetable.html",
+    assert top == ["calendars", "input", "invites", "solve.json", "timetable.csv", "timetable.html",
                    "timetable.xlsx", "unscheduled.csv"]
+    # The input it was made from, as read (SPEC §5), loads to the same inspection.
+    assert load_inspection(solved_example / "input") == load_inspection(EXAMPLE_DIR)
     # One invite per held occurrence, one calendar per inspector or person with a session.
     invites = sorted(p.name for p in (solved_example / "invites").iterdir())
     assert invites == sorted(invite_filename(s.occurrence_id) for s in week.sessions)
