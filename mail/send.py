@@ -184,7 +184,8 @@ def _not_reachable(folder: Path, source: str,
                    invitations: list[Invitation]) -> tuple[tuple[Unreachable, ...], bool]:
     """The people in the occurrences being sent who have no usable email, by name: for a solve,
     everyone in timetable.csv; for a re-plan, everyone each change notifies. Names and emails come
-    from the folder's input/ copy; without it nobody can be named (people_known False)."""
+    from the folder's input/ copy; without it (or with a timetable.csv or changes.csv that cannot be
+    read) nobody can be named (people_known False), which does not stop the invites going out."""
     from loader.tables import read_source
 
     if not (folder / "input").is_dir():
@@ -203,7 +204,7 @@ def _not_reachable(folder: Path, source: str,
         rows = read_rows(folder / "timetable.csv", TIMETABLE_COLUMNS, problems)
         concerned = [(r["occurrence_id"], read_ids(r["inspectors"]) + read_ids(r["attendees"])) for _, r in rows]
     if problems:
-        raise InputError(problems)
+        return (), False
     missing: dict[str, list[str]] = {}
     for occurrence, ids in concerned:
         if occurrence not in sending:
