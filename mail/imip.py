@@ -77,11 +77,15 @@ def occurrence_files(occurrence_id: str) -> tuple[str, str]:
 def read_invitation(folder: Path, relative: str) -> Invitation:
     """Read `folder/relative`; a file that is not a one-event REQUEST or CANCEL with an organiser is
     an input problem naming the file (exit 2), since sending it would reach nobody or the wrong people."""
-    data = (folder / relative).read_bytes()
+    try:
+        data = (folder / relative).read_bytes()
+    except OSError as err:
+        raise InputError([Problem(relative, None, None, f"cannot be read: {err.strerror or err}")]) from None
     return parse_invitation(relative, data)
 
 
 def parse_invitation(relative: str, data: bytes) -> Invitation:
+    """An invite file's bytes (named `relative` in messages) as an Invitation."""
     def bad(message: str) -> InputError:
         return InputError([Problem(relative, None, None, message)])
 

@@ -133,6 +133,8 @@ def test_one_imip_message_per_invite_to_exactly_its_attendees(folder, smtp_serve
     handler, port = smtp_server()
     result = send(folder, *plain(port))
     assert result.exit_code == 0, result.output
+    assert "cannot be listed" not in result.output  # the folder's input/ names everyone
+    assert "Not reachable" not in result.output  # everyone in the example has an email
 
     files = invite_files(folder)
     assert len(handler.received) == len(files) > 50
@@ -530,3 +532,11 @@ def test_a_folder_that_is_not_an_output_folder_is_bad_input(tmp_path):
         result = send(folder, "--dry-run", tmp_path / "eml")
         assert result.exit_code == 2 and str(folder) in result.output
         assert not (tmp_path / "eml").exists()
+
+
+def test_a_damaged_invite_is_named_and_nothing_is_sent(replan, smtp_server):
+    (replan / "outbox" / "B.ics").write_bytes(b"BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n")
+    handler, port = smtp_server()
+    result = send(replan, *plain(port))
+    assert result.exit_code == 2 and "outbox/B.ics" in result.output and "METHOD PUBLISH" in result.output
+    assert handler.received == [] and not (replan / SENT_CSV).exists()
