@@ -111,15 +111,9 @@ def _search(inspection, out_dir: Path, source: Path, seed: int, run):
 
 def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, seed: int) -> None:
     """exit 1 leaves explanation.txt, solve.json and unscheduled.csv only (SPEC §6)."""
-    from exporters.folder import write_infeasible
-    from models import SolveResult, Unscheduled
+    from exporters.folder import write_infeasible_error
 
-    involved = [inspection.activity_by_id[a] for a in err.activity_ids]
-    unscheduled = [Unscheduled(a.id, a.priority, "a must that cannot be held with the others: see explanation.txt")
-                   for a in involved]
-    result = SolveResult(status="INFEASIBLE", timetable=None, objective=0, best_bound=0,
-                         wall_seconds=0.0, seed=seed)
-    write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
+    write_infeasible_error(out_dir, inspection, err, source, seed)
 
 
 @main.command()
@@ -399,6 +393,24 @@ def _send_text(report) -> str:
         lines.append(f"{len(plan.without_email)} invitation(s) name nobody with an email: "
                      + ", ".join(plan.without_email))
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("workspace", required=False, type=click.Path(file_okay=False, path_type=Path),
+                default=Path("workspace"))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs --token.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Do not open the browser.")
+@click.option("--token", envvar="SCHEDULE_TOKEN", help="Access token every request must carry "
+              "(also from SCHEDULE_TOKEN); required with another --host.")
+def serve(workspace: Path, host: str, port: int, no_browser: bool, token: str | None) -> None:
+    """Open the lead's workbench in the browser, over WORKSPACE (default ./workspace): upload,
+    check, solve, see the week, re-plan and download, in the same folders the CLI writes."""
+    from workbench.serve import serve as run_workbench
+
+    run_workbench(workspace, host=host, port=port, token=token, open_browser=not no_browser,
+                  announce=click.echo)
 
 
 class _ProgressLine:

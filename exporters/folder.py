@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from models import InputError, Inspection, Problem, ScheduleError, SolveResult, Timetable, Unscheduled
+from models import Infeasible, InputError, Inspection, Problem, ScheduleError, SolveResult, Timetable, Unscheduled
 from exporters.ics import invite_filename, render_calendar, render_invite
 from exporters.timetable_csv import (
     csv_text, read_timetable, render_timetable_csv, render_unscheduled_csv, unscheduled_csv,
@@ -252,5 +252,18 @@ def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResul
     replace_folder(out_dir, _infeasible_files(reasons, result, unscheduled, source, minimal))
 
 
+def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Infeasible,
+                           source: Path | str | None, seed: int) -> None:
+    """The folder a search whose musts cannot all be held leaves (exit 1, SPEC §6): its
+    explanation, and the musts involved in unscheduled.csv."""
+    involved = [inspection.activity_by_id[a] for a in err.activity_ids]
+    unscheduled = [Unscheduled(a.id, a.priority, "a must that cannot be held with the others: see explanation.txt")
+                   for a in involved]
+    result = SolveResult(status="INFEASIBLE", timetable=None, objective=0, best_bound=0,
+                         wall_seconds=0.0, seed=seed)
+    write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
+
+
 __all__ = ["OutputFolderError", "check_replaceable", "input_copy", "input_sha256", "output_files",
-           "read_baseline", "replace_folder", "solve_summary", "write_infeasible", "write_output"]
+           "read_baseline", "replace_folder", "solve_summary", "write_infeasible", "write_infeasible_error",
+           "write_output"]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
@@ -30,9 +32,27 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
     return solver
 
 
+# A Stop button is Ctrl-C for a search run outside the main thread (the workbench's): set, it ends
+# every search of the solve or what-if under way, which then keeps what it found, as after Ctrl-C.
+_STOP: ContextVar[threading.Event | None] = ContextVar("stop", default=None)
+
+
+@contextmanager
+def stoppable(stop: threading.Event) -> Iterator[None]:
+    """Searches run by this thread inside the block stop, like on Ctrl-C, once `stop` is set."""
+    token = _STOP.set(stop)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
 def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None) -> tuple[int, bool]:
-    """Solve in a worker thread so that Ctrl-C reaches Python at once: it stops the search, and
-    whatever timetable was found so far is kept. Returns (status, interrupted)."""
+    """Solve in a worker thread so that Ctrl-C (or `stoppable`'s event) reaches Python at once: it
+    stops the search, and whatever timetable was found so far is kept. Returns (status, interrupted)."""
+    stop = _STOP.get()
+    if stop is not None and stop.is_set():
+        return cp_model.UNKNOWN, True
     outcome: dict[str, int] = {}
     done = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can lose track of the thread
 
@@ -48,6 +68,9 @@ def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None
         try:
             done.wait(0.1)
         except KeyboardInterrupt:
+            interrupted = True
+            solver.stop_search()
+        if stop is not None and stop.is_set() and not interrupted:
             interrupted = True
             solver.stop_search()
     return outcome.get("status", cp_model.UNKNOWN), interrupted

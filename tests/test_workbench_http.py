@@ -1,0 +1,274 @@
+"""The workbench (`schedule serve`) over HTTP, with Starlette's TestClient: the security rules of
+issue 18 (token, CSRF, Host, upload caps, downloads only from the workspace, CSP, names never
+logged, one search at a time) and the folders it leaves, which the CLI reads as its own."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from cli import main
+from fixtures.example import example_tables, write_tables
+from workbench import create_app
+from workbench.app import CSP, MAX_UPLOAD, TOKEN_COOKIE
+
+BASE = "http://127.0.0.1:8765"
+TOKEN = "a-long-enough-test-token-1234"
+
+
+def tiny_workbook(path: Path) -> Path:
+    """A 20-row week (the smallest the example generator makes): solved to optimality in ~1 s."""
+    write_tables(example_tables(rows=20, seed=7), xlsx_path=path)
+    return path
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def wait_for_search(client: TestClient, seconds: float = 60) -> dict:
+    """Poll /progress.json until the search ends (the page's script listens to /progress instead)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.get("/progress.json").json()
+        if state["state"] != "running":
+            return state
+        time.sleep(0.2)
+    raise AssertionError("the search did not end")
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory) -> Path:
+    return tiny_workbook(tmp_path_factory.mktemp("book") / "tiny.xlsx")
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory, workbook):
+    """A workspace where the tiny week was uploaded and solved through the pages."""
+    root = tmp_path_factory.mktemp("workspace")
+    client = TestClient(create_app(root), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    with workbook.open("rb") as handle:
+        page = client.post("/inspection/upload", data={"csrf": csrf},
+                           files={"workbook": ("tiny.xlsx", handle, "application/octet-stream")})
+    assert 'data-testid="input-ok"' in page.text
+    client.post("/solve/start", data={"csrf": csrf, "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    return root, client, csrf
+
+
+# --- what the pages do ------------------------------------------------------------------------------
+def test_a_solve_from_the_pages_is_an_ordinary_output_folder_the_cli_checks(solved):
+    root, client, _ = solved
+    run = root / "runs" / "001-solve"
+    assert (root / "current").read_text().strip() == "001-solve"  # the first timetable is current
+    result = CliRunner().invoke(main, ["check", str(run / "workbook.xlsx"), str(run / "out")])
+    assert result.exit_code == 0, result.output
+    summary = re.search(r'data-testid="result-summary">([^<]*)<', client.get("/solve").text).group(1)
+    musts = sum(1 for a in example_tables(rows=20, seed=7)["activities"] if a["priority"] == "must")
+    assert "musts held" in summary and summary.startswith("All ")
+    assert musts > 0
+
+
+def test_the_week_shows_every_session_by_room_inspector_and_person(solved):
+    root, client, _ = solved
+    held = (root / "runs" / "001-solve" / "out" / "timetable.csv").read_text().count("\n") - 1
+    by_room = client.get("/week?by=room").text
+    assert 'data-testid="timetable"' in by_room
+    assert by_room.count('class="session') == held  # each session once, in its room
+    assert 'must-mark' in by_room
+    for by in ("inspector", "person"):
+        assert client.get(f"/week?by={by}").text.count('class="session') >= held
+
+
+def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
+    root, client, csrf = solved
+    timetable = (root / "runs" / "001-solve" / "out" / "timetable.csv").read_text().splitlines()
+    # Someone in a session on Thursday or Friday (the tiny week has one inspector per inspectorate,
+    # so a partner person), named as the lead would type the name.
+    person = next(i for line in timetable[1:] if ",Thu," in line or ",Fri," in line
+                  for i in line.split(",")[-2].split(";") if i)
+    name = next(r["name"] for r in example_tables(rows=20, seed=7)["people"] if r["id"] == person)
+    client.post("/replan/start", data={"csrf": csrf, "who": name.upper(), "from": "Wed 09:00",
+                                       "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    run = sorted((root / "runs").glob("*-replan"))[-1]
+    page = client.get(f"/replan?run={run.name}").text
+    rows = (run / "out" / "changes.csv").read_text().count("\n") - 1
+    table = page[page.index('data-testid="changes"'):page.index("</table>", page.index('data-testid="changes"'))]
+    assert table.count("<tr class=\"change-") == rows >= 1
+    assert json.loads((run / "out" / "whatif.json").read_text())["drop"] == [person]
+    client.post("/adopt", data={"csrf": csrf, "run": run.name})
+    assert (root / "current").read_text().strip() == run.name
+
+
+def test_problems_are_listed_with_sheet_row_column_and_activity(tmp_path):
+    tables = example_tables(rows=20, seed=7)
+    tables["activities"][2]["duration"] = "ninety"
+    bad = tmp_path / "bad.xlsx"
+    write_tables(tables, xlsx_path=bad)
+    client = TestClient(create_app(tmp_path / "ws"), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    page = client.post("/inspection/upload", data={"csrf": csrf},
+                       files={"workbook": ("bad.xlsx", bad.read_bytes())}).text
+    assert 'data-testid="input-ok"' not in page
+    problems = page[page.index('data-testid="problems"'):]
+    row = re.search(r"<tr><td>activities</td><td>4</td><td>duration</td><td>([^<]*)</td>", problems)
+    assert row and row.group(1).startswith(tables["activities"][2]["id"])
+
+
+# --- security ---------------------------------------------------------------------------------------
+def test_every_page_carries_a_csp_that_loads_nothing_from_other_hosts(solved):
+    _, client, _ = solved
+    for path in ("/inspection", "/solve", "/week", "/replan", "/downloads", "/static/app.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-security-policy"] == CSP
+    assert "http" not in CSP and "'unsafe-inline'" not in CSP
+    page = client.get("/week").text
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # every script, style and link is local
+
+
+def test_posts_without_the_csrf_token_change_nothing(solved, workbook):
+    root, client, _ = solved
+    before = sorted(p.name for p in (root / "runs").iterdir())
+    for data in ({}, {"csrf": "forged"}):
+        assert client.post("/solve/start", data={**data, "time_limit": "1"}).status_code == 403
+        assert client.post("/inspection/example", data=data).status_code == 403
+        assert client.post("/adopt", data={**data, "run": "001-solve"}).status_code == 403
+    assert sorted(p.name for p in (root / "runs").iterdir()) == before
+
+
+def test_with_a_token_every_request_needs_it_and_the_first_visit_sets_a_cookie(tmp_path):
+    client = TestClient(create_app(tmp_path, token=TOKEN), base_url=BASE)
+    for path in ("/inspection", "/static/app.js", "/progress.json", "/download/001-solve/timetable.xlsx"):
+        assert client.get(path).status_code == 401, path
+    assert client.get("/inspection?token=wrong").status_code == 401
+    first = client.get(f"/week?token={TOKEN}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == f"{BASE}/week"  # token off the address
+    cookie = first.headers["set-cookie"]
+    assert f"{TOKEN_COOKIE}={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert client.get("/inspection").status_code == 200  # the cookie now carries it
+    fresh = TestClient(create_app(tmp_path, token=TOKEN), base_url=BASE)
+    assert fresh.get("/inspection", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert fresh.post("/inspection/example", data={"csrf": "x"}).status_code == 401
+
+
+def test_an_unknown_host_name_is_refused(tmp_path):
+    """A page of another site rebinding its name to 127.0.0.1 would reach us with its own Host."""
+    client = TestClient(create_app(tmp_path), base_url="http://attacker.example:8765")
+    assert client.get("/inspection").status_code == 421
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("week.csv", b"id,name\n", "only .xlsx"),
+    ("week.xlsx", b"<html>not a workbook</html>", "is not an .xlsx workbook"),
+])
+def test_uploads_other_than_xlsx_are_refused_and_nothing_is_written(tmp_path, name, data, expected):
+    client = TestClient(create_app(tmp_path), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    response = client.post("/inspection/upload", data={"csrf": csrf}, files={"workbook": (name, data)})
+    assert response.status_code == 400 and expected in response.text
+    assert not (tmp_path / "workbook.xlsx").exists()
+
+
+def test_an_upload_over_the_size_cap_is_refused_before_it_is_read(tmp_path):
+    client = TestClient(create_app(tmp_path), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    big = b"PK\x03\x04" + b"\0" * MAX_UPLOAD
+    response = client.post("/inspection/upload", data={"csrf": csrf}, files={"workbook": ("big.xlsx", big)})
+    assert response.status_code == 413
+    assert not (tmp_path / "workbook.xlsx").exists()
+
+
+def test_downloads_come_only_from_a_runs_output_folder(solved, tmp_path):
+    root, client, _ = solved
+    ok = client.get("/download/001-solve/timetable.xlsx")
+    assert ok.status_code == 200 and ok.content[:4] == b"PK\x03\x04"
+    secret = root / "runs" / "001-solve" / "out" / "leak.txt"
+    secret.symlink_to(root / "workbook.xlsx")  # a link out of the folder is not followed
+    try:
+        for path in ("/download/001-solve/%2e%2e/workbook.xlsx", "/download/001-solve/..%2fworkbook.xlsx",
+                     "/download/001-solve/%2e%2e%2f%2e%2e%2fworkbook.xlsx", "/download/..%2f..%2fetc/passwd",
+                     "/download/001-solve/%2fetc%2fpasswd", "/download/nosuch/timetable.xlsx",
+                     "/download/001-solve/leak.txt", "/zip/..%2f001-solve/all", "/zip/001-solve/..%2f"):
+            assert client.get(path).status_code == 404, path
+    finally:
+        secret.unlink()
+
+
+def test_one_search_at_a_time_per_workspace_even_across_two_servers(solved):
+    root, client, csrf = solved
+    other = TestClient(create_app(root), base_url=BASE)
+    other_csrf = csrf_of(other.get("/solve").text)
+    from workbench.actions import LOCK, _take_lock
+    import os
+
+    handle = _take_lock(root / LOCK)  # as a running search on another server holds it
+    try:
+        busy = other.post("/solve/start", data={"csrf": other_csrf, "time_limit": "5"})
+        assert busy.status_code == 409 and "another workbench is running a search" in busy.text
+    finally:
+        os.close(handle)
+
+
+def test_a_second_solve_while_one_runs_is_refused_and_stop_keeps_the_best(tmp_path):
+    """The bundled example's week is not proven optimal within seconds: Stop ends the search, and
+    the best timetable found so far is written (interrupted, every must held)."""
+    client = TestClient(create_app(tmp_path), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    client.post("/inspection/example", data={"csrf": csrf})
+    client.post("/solve/start", data={"csrf": csrf, "time_limit": "120"})
+    busy = client.post("/solve/start", data={"csrf": csrf, "time_limit": "5"})
+    assert busy.status_code == 409 and "already running" in busy.text
+    deadline = time.monotonic() + 90
+    while client.get("/progress.json").json()["held"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.post("/stop", data={"csrf": csrf})
+    assert wait_for_search(client)["state"] == "done"
+    facts = json.loads((tmp_path / "runs" / "001-solve" / "out" / "solve.json").read_text())
+    assert facts["interrupted"] is True and facts["wall_seconds"] < 100
+    assert "All " in re.search(r'data-testid="result-summary">([^<]*)<', client.get("/solve").text).group(1)
+
+
+def test_staff_names_never_reach_the_log(solved, caplog):
+    root, client, csrf = solved
+    tables = example_tables(rows=20, seed=7)
+    names = [r["name"] for r in tables["inspectors"] + tables["people"]]
+    with caplog.at_level(logging.DEBUG):
+        for path in ("/week?by=person", f"/week?by=person&who={names[0]}", "/replan", "/downloads"):
+            client.get(path)
+        client.post("/replan/start", data={"csrf": csrf, "who": names[-1] + " nobody", "from": "Wed 09:00"})
+        client.get(f"/download/001-solve/{names[1]}.ics")
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if record.name.startswith(("workbench", "uvicorn")))  # the server's, not the test client's
+    assert "GET /week 200" in logged  # the log is there, and says what it should
+    for name in names:
+        assert name not in logged
+        assert name.split()[-1] not in logged
+
+
+# --- `schedule serve` -----------------------------------------------------------------------------------
+def test_serve_refuses_another_host_without_a_token(tmp_path, monkeypatch):
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(options))
+    monkeypatch.delenv("SCHEDULE_TOKEN", raising=False)
+    refused = CliRunner().invoke(main, ["serve", str(tmp_path), "--host", "0.0.0.0", "--no-browser"])
+    assert refused.exit_code == 2 and "--token" in refused.output and not started
+    short = CliRunner().invoke(main, ["serve", str(tmp_path), "--host", "192.0.2.7", "--token", "abc", "--no-browser"])
+    assert short.exit_code == 2 and not started
+    ok = CliRunner().invoke(main, ["serve", str(tmp_path), "--host", "192.0.2.7", "--no-browser"],
+                            env={"SCHEDULE_TOKEN": TOKEN})
+    assert ok.exit_code == 0, ok.output
+    assert started == [{"host": "192.0.2.7", "port": 8765, "access_log": False, "log_level": "info"}]
+    assert f"http://192.0.2.7:8765/?token={TOKEN}" in ok.output
+    local = CliRunner().invoke(main, ["serve", str(tmp_path / "new"), "--no-browser", "--port", "9000"])
+    assert local.exit_code == 0 and started[-1]["host"] == "127.0.0.1" and (tmp_path / "new" / "runs").is_dir()

@@ -1,0 +1,188 @@
+"""What the workbench's buttons do, as library calls on a Workspace (no web code): the same
+functions the CLI calls, into the same output folders.
+
+A search runs in a background thread (`Jobs`): one at a time per workspace (a lock file, so a
+second server on the same folder is refused too), its progress kept for the page to poll, and a
+Stop that ends the search the way Ctrl-C ends the CLI's: the best timetable found is kept.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from models import Infeasible, InputError, ScheduleError, SolveResult
+from models.changes import Change, WhatIf
+from workbench.workspace import Run, Workspace
+
+log = logging.getLogger("workbench")
+
+LOCK = ".lock"
+
+
+# --- one search into one output folder ------------------------------------------------------------
+def solve_into(source: Path, out_dir: Path, *, time_limit: float, seed: int = 0, workers: int = 2,
+               on_progress=None) -> SolveResult:
+    """`schedule solve SOURCE --out OUT_DIR`: the timetable, or (musts that cannot all hold) the
+    explanation folder and Infeasible raised."""
+    from exporters.folder import check_replaceable, write_infeasible_error, write_output
+    from loader import load_inspection
+    from scheduler import solve
+
+    inspection = load_inspection(source)
+    check_replaceable(out_dir)
+    try:
+        result = solve(inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=on_progress)
+    except Infeasible as err:
+        write_infeasible_error(out_dir, inspection, err, source, seed)
+        raise
+    write_output(result, out_dir, source=source)
+    return result
+
+
+def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path, *, time_limit: float,
+                seed: int = 0, workers: int = 2, on_progress=None) -> tuple[SolveResult, tuple[Change, ...]]:
+    """`schedule whatif SOURCE --baseline BASELINE_DIR ... --out OUT_DIR`: the re-planned folder
+    with changes.csv and outbox/, and the changes."""
+    from exporters.changes import whatif_files
+    from exporters.folder import check_replaceable, write_infeasible_error, write_output
+    from exporters.timetable_csv import read_timetable
+    from loader import load_inspection
+    from models.changes import changes_between
+    from scheduler.whatif import whatif
+
+    inspection = load_inspection(source)
+    baseline = read_timetable(inspection, baseline_dir)
+    check_replaceable(out_dir)
+    try:
+        result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
+                        on_progress=on_progress)
+    except Infeasible as err:
+        write_infeasible_error(out_dir, inspection, err, source, seed)
+        raise
+    changes = changes_between(baseline, result.timetable)
+    write_output(result, out_dir, source=source,
+                 extra_files=whatif_files(baseline, result.timetable, changes, request))
+    return result, changes
+
+
+def replan_request(inspection, who: str, from_text: str) -> WhatIf:
+    """'IN3' or 'Ines Hale', from 'Wed 09:00' (blank: from the start of the week): the dropout as
+    a WhatIf. The day and time are read as `schedule whatif --now` reads them."""
+    import click
+
+    from cli import _day_time, _known_id
+
+    who = who.strip()
+    named = {x.name.strip().casefold(): x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)}
+    resource = named.get(who.casefold(), who)
+    try:
+        resource = _known_id(inspection, resource, "who")
+        now = _day_time(inspection, from_text.strip(), "from") if from_text.strip() else None
+    except click.BadParameter as err:
+        raise ScheduleError(f"{err.param_hint.strip(chr(39)).capitalize()}: {err.message}") from None
+    return WhatIf(drop=(resource,), now=now)
+
+
+# --- the background search --------------------------------------------------------------------------
+class Busy(ScheduleError):
+    """Another search is running on this workspace."""
+
+
+@dataclass
+class Job:
+    """A solve or re-plan under way (or just ended), as the progress panel shows it."""
+
+    kind: str  # solve or replan
+    run: Run
+    time_limit: float
+    started: float = field(default_factory=time.monotonic)
+    stop: threading.Event = field(default_factory=threading.Event)
+    elapsed: float = 0.0  # at the last improving timetable
+    held: int | None = None  # sessions held in the best timetable so far
+    objective: int | None = None
+    bound: int | None = None
+    state: str = "running"  # running, done, stopped (nothing found), failed
+    message: str = ""
+    problems: tuple[str, ...] = ()
+    finished_at: float | None = None  # time.monotonic() when the engine returned
+
+    def on_progress(self, elapsed: float, objective: int, bound: int, held: int) -> None:
+        self.elapsed, self.objective, self.bound, self.held = elapsed, objective, bound, held
+
+    def snapshot(self) -> dict[str, object]:
+        """What the progress panel shows now (no names: ids and numbers only)."""
+        running = self.state == "running"
+        return {"kind": self.kind, "run": self.run.name, "state": self.state,
+                "seconds": round((time.monotonic() if running else self.finished_at) - self.started, 1),
+                "limit": self.time_limit, "held": self.held, "objective": self.objective,
+                "bound": self.bound, "stopping": self.stop.is_set() and running, "message": self.message}
+
+
+class Jobs:
+    """At most one search at a time on a workspace."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self.job: Job | None = None
+        self._guard = threading.Lock()
+
+    def running(self) -> Job | None:
+        job = self.job
+        return job if job is not None and job.state == "running" else None
+
+    def start(self, kind: str, time_limit: float, search: Callable[[Job], None],
+              workbook: Path | None = None) -> Job:
+        """Start `search(job)` in a background thread, in a fresh run folder."""
+        with self._guard:
+            if self.running():
+                raise Busy("a search is already running on this workspace: wait for it or stop it")
+            lock = _take_lock(self.workspace.root / LOCK)
+            run = self.workspace.new_run(kind, workbook)
+            job = self.job = Job(kind, run, time_limit)
+        threading.Thread(target=self._run, args=(job, search, lock), daemon=True,
+                         name=f"search-{run.name}").start()
+        return job
+
+    def _run(self, job: Job, search: Callable[[Job], None], lock: int) -> None:
+        from scheduler.search import stoppable
+
+        try:
+            with stoppable(job.stop):
+                search(job)
+            job.state = "done"
+        except KeyboardInterrupt:  # stopped before any timetable holding every must was found
+            job.state, job.message = "stopped", "Stopped before a timetable holding every must was found: nothing written."
+            shutil.rmtree(job.run.folder, ignore_errors=True)
+        except Infeasible as err:
+            job.state, job.message, job.problems = "failed", "No timetable can hold every must.", err.reasons
+        except InputError as err:
+            job.state, job.message = "failed", "The input has problems."
+            job.problems = tuple(str(p) for p in err.problems)
+        except ScheduleError as err:
+            job.state, job.message = "failed", str(err)
+        except Exception as err:  # a bug: its type only, since messages may quote staff names
+            log.error("search %s failed: %s", job.run.name, type(err).__name__)
+            job.state, job.message = "failed", f"Internal error ({type(err).__name__}); nothing was adopted."
+        finally:
+            job.finished_at = time.monotonic()
+            if job.state != "done" and not job.run.finished:
+                shutil.rmtree(job.run.folder, ignore_errors=True)
+            os.close(lock)  # releases the lock
+
+
+def _take_lock(path: Path) -> int:
+    """An exclusive lock on WORKSPACE/.lock, held while a search runs (also across servers)."""
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(handle)
+        raise Busy("another workbench is running a search on this workspace: wait for it") from None
+    return handle

@@ -1,0 +1,481 @@
+"""The workbench's web skin (Starlette): pages over the library calls of workbench.actions.
+
+Security (issue 18): a Host check against DNS rebinding; with a token, every request must carry it
+(query `?token=` once, then an HttpOnly cookie); every POST form carries a CSRF token; uploads are
+capped in size and must be .xlsx; downloads only from a run's output folder; a strict
+Content-Security-Policy (nothing from other hosts, no inline script). The request log names the
+method, path and status only: never a query string or form field, so never a staff name.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import hmac
+import io
+import json
+import logging
+import secrets
+import time
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse,
+                                 RedirectResponse, Response, StreamingResponse)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from models import InputError, ScheduleError
+from workbench.actions import Jobs, replan_into, replan_request, solve_into
+from workbench.workspace import Run, Workspace
+
+log = logging.getLogger("workbench")
+
+HERE = Path(__file__).parent
+MAX_UPLOAD = 10 * 1024 * 1024  # a week's workbook is tens of kB; 10 MB leaves room for pictures
+TOKEN_COOKIE = "schedule_token"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+PROGRESS_EVERY = 0.5  # seconds between progress events (the target is at least one a second)
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# A timetable.html from a run opens in the browser with its inline style, and no script at all.
+CSP_WEEK_FILE = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+ZIP_PARTS = {"invites": "invites/", "calendars": "calendars/", "outbox": "outbox/", "all": ""}
+NAV = (("inspection", "Inspection"), ("solve", "Solve"), ("week", "Week"), ("replan", "Re-plan"),
+       ("downloads", "Downloads"))
+
+
+def create_app(workspace: Path | str, token: str | None = None,
+               hosts: tuple[str, ...] = LOOPBACK_NAMES) -> Starlette:
+    """The app over WORKSPACE. `hosts`: the host names the browser may use to reach it."""
+    space = Workspace(workspace).create()
+    jobs = Jobs(space)
+    csrf = secrets.token_urlsafe(32)
+    templates = Jinja2Templates(env=_environment())
+
+    def page(request: Request, name: str, status: int = 200, **context) -> Response:
+        current = space.current()
+        context.setdefault("error", None)
+        context.update(csrf=csrf, nav=NAV, current=current, running=jobs.running(),
+                       has_workbook=space.has_workbook())
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    async def form(request: Request):
+        """The POSTed form, once its CSRF token is checked (and its size, for uploads)."""
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise _Refused(411, "The request needs a Content-Length.")
+        if int(length) > MAX_UPLOAD:
+            raise _Refused(413, f"The upload is too large (at most {MAX_UPLOAD // (1024 * 1024)} MB).")
+        data = await request.form(max_files=1, max_fields=20)
+        if not hmac.compare_digest(str(data.get("csrf", "")), csrf):
+            raise _Refused(403, "The form has expired or did not come from this workbench: reload the page.")
+        return data
+
+    # --- Inspection -------------------------------------------------------------------------------
+    async def inspection(request: Request, error: str | None = None, status: int = 200) -> Response:
+        checked = _check(space.workbook) if space.has_workbook() else None
+        return page(request, "inspection.html", status, checked=checked, error=error, active="inspection")
+
+    async def upload(request: Request) -> Response:
+        data = await form(request)
+        try:
+            await _save_upload(space, data.get("workbook"))
+        except ScheduleError as err:
+            return await inspection(request, error=_message(err), status=400)
+        return RedirectResponse("/inspection", 303)
+
+    async def example(request: Request) -> Response:
+        await form(request)
+        space.use_example()
+        return RedirectResponse("/inspection", 303)
+
+    # --- Solve ----------------------------------------------------------------------------------
+    def shown(request: Request, kind: str):
+        """The run a Solve or Re-plan page shows (?run=, else its last search's) and that search."""
+        job = jobs.job if jobs.job is not None and jobs.job.kind == kind else None
+        run = space.finished(request.query_params.get("run"))
+        if run is None and job is not None and job.state != "running":
+            run = space.finished(job.run.name)
+        return run, job
+
+    async def solve_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+        run, job = shown(request, "solve")
+        return page(request, "solve.html", status, run=run, result=_result(run) if run else None,
+                    changes=None, job=job, error=error, active="solve")
+
+    async def solve_start(request: Request) -> Response:
+        data = await form(request)
+        try:
+            limit = _time_limit(data.get("time_limit"))
+            if not space.has_workbook():
+                raise ScheduleError("upload a workbook (or use the example) on the Inspection page first")
+            _check_loads(space.workbook)
+
+            def search(job):
+                solve_into(job.run.workbook, job.run.out, time_limit=limit, on_progress=job.on_progress)
+                if space.current() is None:  # the first timetable is the one to work from
+                    space.adopt(job.run)
+
+            jobs.start("solve", limit, search)
+        except ScheduleError as err:
+            return await solve_page(request, error=_message(err), status=409 if "running" in str(err) else 400)
+        return RedirectResponse("/solve", 303)
+
+    async def stop(request: Request) -> Response:
+        await form(request)
+        job = jobs.running()
+        if job is not None:
+            job.stop.set()
+        return RedirectResponse(f"/{job.kind if job else 'solve'}", 303)
+
+    async def progress_events(request: Request) -> Response:
+        async def events():
+            while True:
+                job = jobs.job
+                snapshot = job.snapshot() if job else {"state": "idle"}
+                yield f"data: {json.dumps(snapshot)}\n\n"
+                if snapshot["state"] != "running":
+                    break
+                await asyncio.sleep(PROGRESS_EVERY)
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+
+    async def progress_now(request: Request) -> Response:
+        job = jobs.job
+        return JSONResponse(job.snapshot() if job else {"state": "idle"})
+
+    # --- Week -------------------------------------------------------------------------------------
+    async def week(request: Request) -> Response:
+        run = space.finished(request.query_params.get("run")) or space.current()
+        by = request.query_params.get("by", "room")
+        by = by if by in ("room", "inspector", "person") else "room"
+        view = _week(run, by) if run is not None else None
+        return page(request, "week.html", run=run, by=by, view=view, active="week", **(view or {}))
+
+    # --- Re-plan ----------------------------------------------------------------------------------
+    async def replan_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+        run, job = shown(request, "replan")
+        baseline = space.current()
+        people = _loaded(baseline.workbook) if baseline is not None else None
+        return page(request, "replan.html", status, run=run, result=_result(run) if run else None,
+                    changes=_changes(run) if run else None, baseline=baseline, people=people,
+                    job=job, error=error, active="replan")
+
+    async def replan_start(request: Request) -> Response:
+        data = await form(request)
+        try:
+            baseline = space.current()
+            if baseline is None:
+                raise ScheduleError("solve the week first: a re-plan changes the current timetable")
+            limit = _time_limit(data.get("time_limit"))
+            edited = data.get("workbook")
+            if edited is not None and getattr(edited, "filename", ""):
+                # "I edited the workbook": it becomes the workspace's workbook, re-planned against the current.
+                await _save_upload(space, edited)
+                source, request_ = space.workbook, _no_dropout()
+            else:
+                source = baseline.workbook
+                request_ = replan_request(_loaded(source), str(data.get("who", "")), str(data.get("from", "")))
+            _check_loads(source)
+
+            def search(job):
+                replan_into(job.run.workbook, baseline.out, request_, job.run.out, time_limit=limit,
+                            on_progress=job.on_progress)
+
+            jobs.start("replan", limit, search, workbook=source)
+        except ScheduleError as err:
+            return await replan_page(request, error=_message(err), status=409 if "running" in str(err) else 400)
+        return RedirectResponse("/replan", 303)
+
+    async def adopt(request: Request) -> Response:
+        data = await form(request)
+        try:
+            run = space.run(str(data.get("run", "")))
+            space.adopt(run)
+        except ScheduleError as err:
+            return await replan_page(request, error=_message(err), status=400)
+        return RedirectResponse(f"/week?run={run.name}", 303)
+
+    # --- Downloads --------------------------------------------------------------------------------
+    async def downloads(request: Request) -> Response:
+        runs = [r for r in reversed(space.runs()) if r.finished]
+        return page(request, "downloads.html", runs=[(r, _result(r)) for r in runs], active="downloads")
+
+    async def download(request: Request) -> Response:
+        try:
+            path = space.file(request.path_params["run"], request.path_params["path"])
+        except ScheduleError:
+            return PlainTextResponse("Not found", 404)
+        if path.suffix == ".html":
+            return FileResponse(path, media_type="text/html; charset=utf-8",
+                                headers={"Content-Security-Policy": CSP_WEEK_FILE})
+        return FileResponse(path, filename=path.name)
+
+    async def download_zip(request: Request) -> Response:
+        part = request.path_params["part"]
+        try:
+            run = space.run(request.path_params["run"])
+        except ScheduleError:
+            return PlainTextResponse("Not found", 404)
+        if part not in ZIP_PARTS or not run.finished:
+            return PlainTextResponse("Not found", 404)
+        data = _zip(run.out, ZIP_PARTS[part])
+        name = f"{run.name}-{part}.zip"
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    routes = [
+        Route("/", lambda request: RedirectResponse("/inspection", 303)),
+        Route("/inspection", inspection),
+        Route("/inspection/upload", upload, methods=["POST"]),
+        Route("/inspection/example", example, methods=["POST"]),
+        Route("/solve", solve_page),
+        Route("/solve/start", solve_start, methods=["POST"]),
+        Route("/stop", stop, methods=["POST"]),
+        Route("/progress", progress_events),
+        Route("/progress.json", progress_now),
+        Route("/week", week),
+        Route("/replan", replan_page),
+        Route("/replan/start", replan_start, methods=["POST"]),
+        Route("/adopt", adopt, methods=["POST"]),
+        Route("/downloads", downloads),
+        Route("/download/{run}/{path:path}", download),
+        Route("/zip/{run}/{part}", download_zip),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(_Guard, token=token, hosts=hosts)],
+                    exception_handlers={_Refused: _refused, Exception: _internal_error})
+    app.state.workspace, app.state.jobs = space, jobs
+    return app
+
+
+# --- security ----------------------------------------------------------------------------------------
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def _refused(request: Request, err: _Refused) -> Response:
+    return PlainTextResponse(err.message, err.status)
+
+
+async def _internal_error(request: Request, err: Exception) -> Response:
+    log.error("%s %s failed: %s", request.method, _logged_path(request.url.path), type(err).__name__)  # no message: it may name staff
+    return PlainTextResponse("Internal error: nothing was changed.", 500)
+
+
+class _Guard(BaseHTTPMiddleware):
+    """Host check, access token, security headers and a name-free request log, for every request."""
+
+    def __init__(self, app, token: str | None, hosts: tuple[str, ...]):
+        super().__init__(app)
+        self.token, self.hosts = token, {h.lower() for h in hosts}
+
+    async def dispatch(self, request: Request, call_next) -> Response:
+        started = time.monotonic()
+        response = await self._answer(request, call_next)
+        for header, value in (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                              ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")):
+            response.headers.setdefault(header, value)
+        log.info("%s %s %d %.0fms", request.method, _logged_path(request.url.path), response.status_code,
+                 1000 * (time.monotonic() - started))
+        return response
+
+    async def _answer(self, request: Request, call_next) -> Response:
+        host = (request.url.hostname or "").lower()
+        if "*" not in self.hosts and host not in self.hosts and f"[{host}]" not in self.hosts:
+            return PlainTextResponse("Unknown host name: open the address `schedule serve` printed.", 421)
+        if self.token is None:
+            return await call_next(request)
+        given = request.query_params.get("token")
+        if given is not None and _same(given, self.token):
+            # The first visit carries the token in the address; from then on the cookie does.
+            response = RedirectResponse(request.url.remove_query_params("token"), 303)
+            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+            return response
+        bearer = request.headers.get("authorization", "")
+        held = request.cookies.get(TOKEN_COOKIE) or (bearer[7:] if bearer.lower().startswith("bearer ") else "")
+        if held and _same(held, self.token):
+            return await call_next(request)
+        return PlainTextResponse("This workbench needs its access token: open the address "
+                                 "`schedule serve` printed (it ends in ?token=...).", 401)
+
+
+def _logged_path(path: str) -> str:
+    """The page, not what follows it: a file name typed into the address could be anything."""
+    first, _, rest = path.lstrip("/").partition("/")
+    return f"/{first}" + ("/…" if rest else "")
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+async def _save_upload(space: Workspace, upload) -> None:
+    if upload is None or not getattr(upload, "filename", ""):
+        raise ScheduleError("choose a workbook (.xlsx) to upload")
+    if not upload.filename.lower().endswith(".xlsx"):
+        raise ScheduleError("only .xlsx workbooks can be uploaded (save it from Excel as .xlsx)")
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise _Refused(413, "The upload is too large.")
+    space.save_workbook(data)
+
+
+# --- what the pages show -------------------------------------------------------------------------------
+def _environment():
+    from exporters.html import environment
+
+    return environment(HERE / "templates")
+
+
+def _message(err: ScheduleError) -> str:
+    if isinstance(err, InputError):
+        return "; ".join(str(p) for p in err.problems)
+    return str(err)
+
+
+def _time_limit(text) -> float:
+    try:
+        limit = float(str(text or "").strip())
+    except ValueError:
+        raise ScheduleError("the time limit is a number of seconds, e.g. 30") from None
+    if not 0.5 <= limit <= 3600:
+        raise ScheduleError("the time limit is between 0.5 and 3600 seconds")
+    return limit
+
+
+def _no_dropout():
+    from models.changes import WhatIf
+
+    return WhatIf()
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+def _loaded(workbook: Path):
+    """The inspection in a workbook (cached while the file is unchanged)."""
+    return _load_cached(*_stamp(workbook))
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, mtime: int, size: int):
+    from loader import load_inspection
+
+    return load_inspection(Path(path))
+
+
+def _check_loads(workbook: Path) -> None:
+    _loaded(workbook)  # raises InputError listing every problem
+
+
+def _check(workbook: Path) -> dict[str, object]:
+    """The Inspection page: the summary, or every problem with the activity it is about."""
+    from loader import summary
+
+    try:
+        return {"ok": True, "summary": summary(_loaded(workbook))}
+    except InputError as err:
+        return {"ok": False, "problems": [(p, _activity_named(workbook, p)) for p in err.problems]}
+
+
+def _activity_named(workbook: Path, problem) -> str:
+    """'FG3 Focus group: social workers' for a problem on a row of the activities sheet."""
+    if problem.table != "activities" or problem.row is None:
+        return ""
+    table = _sheets(*_stamp(workbook)).get("activities")
+    for row in table.rows if table else ():
+        if row.number == problem.row:
+            return " ".join(x for x in (row.cells.get("id", ""), row.cells.get("title", "")) if x)
+    return ""
+
+
+@lru_cache(maxsize=4)
+def _sheets(path: str, mtime: int, size: int):
+    from loader.tables import read_source
+
+    return read_source(Path(path)).tables
+
+
+def _timetable(run: Run):
+    from exporters.timetable_csv import read_timetable
+
+    return read_timetable(_loaded(run.workbook), run.out)
+
+
+def _result(run: Run) -> dict[str, object]:
+    """solve.json, and the summary line the result-summary element shows."""
+    from collections import Counter
+
+    facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
+    facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
+        if (run.out / "explanation.txt").is_file() else ""
+    if not (run.out / "timetable.csv").is_file():
+        facts["summary"] = "No timetable can hold every must: see the explanation below."
+        return facts
+    timetable = _timetable(run)
+    insp = timetable.inspection
+    held = Counter(insp.occurrence_by_id[s.occurrence_id].activity.priority for s in timetable.sessions
+                   if s.occurrence_id in insp.occurrence_by_id)
+    musts = sum(o.is_must for o in insp.occurrences)
+    musts_word = f"All {musts} musts held" if held["must"] == musts else f"{held['must']} of {musts} musts held"
+    by_priority = ", ".join(f"{held[p]} {p}" for p in ("high", "medium", "low") if held[p])
+    facts["summary"] = (f"{musts_word}; {len(timetable.sessions)} sessions in all"
+                        f"{' (' + by_priority + ' optional)' if by_priority else ''}, "
+                        f"{len(timetable.unscheduled)} left out. {facts['status']}"
+                        f"{', stopped early' if facts.get('interrupted') else ''}, "
+                        f"gap {facts.get('gap', 0):.1%}, {facts.get('wall_seconds', 0):.1f} s.")
+    return facts
+
+
+def _week(run: Run, by: str) -> dict[str, object]:
+    from exporters.html import rows_by, week_context
+    from exporters.show import shown_sessions
+
+    timetable = _timetable(run)
+    insp = timetable.inspection
+    sessions = shown_sessions(timetable)
+    titles = {a.id: a.title for a in insp.activities}
+    return dict(week_context(timetable), rows=rows_by(by, timetable, sessions),
+                musts={o.id for o in insp.occurrences if o.is_must},
+                unscheduled=[(u, titles.get(u.activity_id, u.activity_id)) for u in timetable.unscheduled],
+                session_count=len(sessions))
+
+
+def _changes(run: Run) -> list[dict[str, str]] | None:
+    """changes.csv with titles and the names of who is notified."""
+    path = run.out / "changes.csv"
+    if not path.is_file():
+        return None
+    insp = _loaded(run.workbook)
+    names = {x.id: x.name for x in (*insp.inspectors, *insp.people)}
+    rooms = {r.id: r.name for r in insp.rooms}
+    titles = {o.id: o.activity.title for o in insp.occurrences}
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for row in rows:
+        row["title"] = titles.get(row["occurrence_id"], row["occurrence_id"])
+        row["old_room_name"] = rooms.get(row["old_room"], row["old_room"])
+        row["new_room_name"] = rooms.get(row["new_room"], row["new_room"])
+        row["notify_names"] = ", ".join(names.get(i, i) for i in row["notify"].split(";") if i)
+    return rows
+
+
+def _zip(folder: Path, prefix: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if path.is_file() and not path.is_symlink() and relative.startswith(prefix):
+                archive.write(path, relative)
+    return buffer.getvalue()
