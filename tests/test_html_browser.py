@@ -1,12 +1,12 @@
 """timetable.html in a real headless browser (Debian's chromium): every session renders in its day
 column, injected markup never runs, and a screenshot of the page is worth looking at.
 
-CI installs the browser with `apt-get update && apt-get install -y chromium`.
+CI installs the browser (`apt-get install -y chromium chromium-driver`); without it these tests are
+skipped, except under CI, where they fail (tests/browsers.py).
 """
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import struct
 import subprocess
@@ -19,10 +19,13 @@ from models import Timetable
 from tests.builders import activity, inspector
 from tests.test_views import expected_cells, hostile_timetable, session_cells
 
-BROWSER = next((b for b in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
-                if b), None)
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="no chromium binary found (CI installs it "
-                                "with `apt-get update && apt-get install -y chromium`)")
+from tests.browsers import CHROMIUM as BROWSER, require_chromium
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _browser():
+    require_chromium()
+
 
 # Each would leave a trace in the DOM if it ever ran: a changed title, an element, an attribute.
 INJECTIONS = (
