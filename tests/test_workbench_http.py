@@ -191,6 +191,9 @@ def test_downloads_come_only_from_a_runs_output_folder(solved, tmp_path):
     root, client, _ = solved
     ok = client.get("/download/001-solve/timetable.xlsx")
     assert ok.status_code == 200 and ok.content[:4] == b"PK\x03\x04"
+    week = client.get("/download/001-solve/timetable.html")  # opens in the browser, but runs nothing
+    assert "script-src" not in week.headers["content-security-policy"]
+    assert "sandbox" in week.headers["content-security-policy"]
     secret = root / "runs" / "001-solve" / "out" / "leak.txt"
     secret.symlink_to(root / "workbook.xlsx")  # a link out of the folder is not followed
     try:
@@ -252,6 +255,22 @@ def test_staff_names_never_reach_the_log(solved, caplog):
     for name in names:
         assert name not in logged
         assert name.split()[-1] not in logged
+
+
+def test_a_bug_is_logged_by_its_type_only(solved, caplog, monkeypatch):
+    import workbench.app
+
+    _, client, _ = solved
+
+    def broken(run, by):
+        raise KeyError("Simon Mason is not in the room table")
+
+    monkeypatch.setattr(workbench.app, "_week", broken)
+    with caplog.at_level(logging.INFO, logger="workbench"):
+        response = client.get("/week")
+    assert response.status_code == 500 and "Mason" not in response.text
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "KeyError" in logged and "Mason" not in logged
 
 
 # --- `schedule serve` -----------------------------------------------------------------------------------

@@ -47,9 +47,11 @@ def solve_into(source: Path, out_dir: Path, *, time_limit: float, seed: int = 0,
 
 
 def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path, *, time_limit: float,
-                seed: int = 0, workers: int = 2, on_progress=None) -> tuple[SolveResult, tuple[Change, ...]]:
+                seed: int = 0, workers: int = 2, on_progress=None,
+                on_engine_done: Callable[[], None] | None = None) -> tuple[SolveResult, tuple[Change, ...]]:
     """`schedule whatif SOURCE --baseline BASELINE_DIR ... --out OUT_DIR`: the re-planned folder
-    with changes.csv and outbox/, and the changes."""
+    with changes.csv and outbox/, and the changes. `on_engine_done` is told when the search has
+    returned, before the folder is written (the bench times the result's way to the screen)."""
     from exporters.changes import whatif_files
     from exporters.folder import check_replaceable, write_infeasible_error, write_output
     from exporters.timetable_csv import read_timetable
@@ -66,6 +68,8 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     except Infeasible as err:
         write_infeasible_error(out_dir, inspection, err, source, seed)
         raise
+    if on_engine_done:
+        on_engine_done()
     changes = changes_between(baseline, result.timetable)
     write_output(result, out_dir, source=source,
                  extra_files=whatif_files(baseline, result.timetable, changes, request))
@@ -111,7 +115,11 @@ class Job:
     state: str = "running"  # running, done, stopped (nothing found), failed
     message: str = ""
     problems: tuple[str, ...] = ()
-    finished_at: float | None = None  # time.monotonic() when the engine returned
+    engine_done_at: float | None = None  # time.monotonic() when the search returned
+    finished_at: float | None = None  # time.monotonic() when the folder was written (or it failed)
+
+    def engine_done(self) -> None:
+        self.engine_done_at = time.monotonic()
 
     def on_progress(self, elapsed: float, objective: int, bound: int, held: int) -> None:
         self.elapsed, self.objective, self.bound, self.held = elapsed, objective, bound, held
@@ -144,7 +152,11 @@ class Jobs:
             if self.running():
                 raise Busy("a search is already running on this workspace: wait for it or stop it")
             lock = _take_lock(self.workspace.root / LOCK)
-            run = self.workspace.new_run(kind, workbook)
+            try:
+                run = self.workspace.new_run(kind, workbook)
+            except BaseException:
+                os.close(lock)
+                raise
             job = self.job = Job(kind, run, time_limit)
         threading.Thread(target=self._run, args=(job, search, lock), daemon=True,
                          name=f"search-{run.name}").start()

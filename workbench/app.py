@@ -186,7 +186,7 @@ def create_app(workspace: Path | str, token: str | None = None,
 
             def search(job):
                 replan_into(job.run.workbook, baseline.out, request_, job.run.out, time_limit=limit,
-                            on_progress=job.on_progress)
+                            on_progress=job.on_progress, on_engine_done=job.engine_done)
 
             jobs.start("replan", limit, search, workbook=source)
         except ScheduleError as err:
@@ -249,8 +249,8 @@ def create_app(workspace: Path | str, token: str | None = None,
         Route("/zip/{run}/{part}", download_zip),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Guard, token=token, hosts=hosts)],
-                    exception_handlers={_Refused: _refused, Exception: _internal_error})
+    app = _Workbench(routes=routes, middleware=[Middleware(_Guard, token=token, hosts=hosts)],
+                     exception_handlers={_Refused: _refused, Exception: _internal_error})
     app.state.workspace, app.state.jobs = space, jobs
     return app
 
@@ -267,8 +267,20 @@ async def _refused(request: Request, err: _Refused) -> Response:
 
 
 async def _internal_error(request: Request, err: Exception) -> Response:
-    log.error("%s %s failed: %s", request.method, _logged_path(request.url.path), type(err).__name__)  # no message: it may name staff
     return PlainTextResponse("Internal error: nothing was changed.", 500)
+
+
+class _Workbench(Starlette):
+    """Starlette re-raises a handled error for the server to log with its traceback, whose message
+    may quote a name from the workbook: here it is logged by its type only, and goes no further."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as err:
+            path = _logged_path(scope.get("path", "")) if scope.get("type") == "http" else scope.get("type")
+            log.error("%s failed: %s (a bug; the message is left out: it may name staff)", path,
+                      type(err).__name__)
 
 
 class _Guard(BaseHTTPMiddleware):
