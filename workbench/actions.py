@@ -53,14 +53,13 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     with changes.csv and outbox/, and the changes. `on_engine_done` is told when the search has
     returned, before the folder is written (the bench times the result's way to the screen)."""
     from exporters.changes import whatif_files
-    from exporters.folder import check_replaceable, write_infeasible_error, write_output
-    from exporters.timetable_csv import read_timetable
+    from exporters.folder import check_replaceable, read_baseline, write_infeasible_error, write_output
     from loader import load_inspection
     from models.changes import changes_between
     from scheduler.whatif import whatif
 
     inspection = load_inspection(source)
-    baseline = read_timetable(inspection, baseline_dir)
+    baseline, _ = read_baseline(baseline_dir, inspection)  # against its input/: edits since are re-planned
     check_replaceable(out_dir)
     try:
         result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
