@@ -2,13 +2,14 @@
 what-if's, or one read back from an output folder)."""
 from __future__ import annotations
 
-from checker.rules import RULES
+from checker.rules import RULES, Violation
 from models.timetable import Timetable
 
 
-def check_timetable(timetable: Timetable) -> list[str]:
-    """Every violation of SPEC §3 in plain sentences; an empty list means every rule is kept."""
+def check_timetable(timetable: Timetable) -> list[Violation]:
+    """Every violation of SPEC §3, each with its ids and a plain sentence; an empty list means
+    every rule is kept."""
     return [problem for rule in RULES for problem in rule(timetable)]
 
 
-__all__ = ["RULES", "check_timetable"]
+__all__ = ["RULES", "Violation", "check_timetable"]

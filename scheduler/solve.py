@@ -73,7 +73,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         from checker import check_timetable
         violations = check_timetable(timetable)
         if violations:
-            raise AssertionError("the solver broke a rule (a bug):\n" + "\n".join(violations))
+            raise AssertionError("the solver broke a rule (a bug):\n" + "\n".join(map(str, violations)))
     stats = (
         ("variables", len(week.model.proto.variables)),
         ("constraints", len(week.model.proto.constraints)),
