@@ -46,6 +46,13 @@ class Options:
     def sites(self) -> tuple[str, ...]:
         return tuple(sorted({r.site for r in self.rooms if not r.virtual and r.site}))
 
+    def could_involve(self) -> set[str]:
+        """Every inspector and person the occurrence could involve, and the room it names."""
+        ids = set(self.named_inspectors) | set(self.inspector_pool) | set(self.all_inspectors)
+        ids |= set(self.named_attendees) | set(self.pool_members)
+        room = self.occurrence.activity.room
+        return ids | {room} if room else ids
+
 
 def allowed_starts(inspection: Inspection, occurrence: Occurrence) -> tuple[int, ...]:
     """SPEC §3.2: allowed days, inside day hours and earliest/latest, on the grid or at fixed_start."""

@@ -8,20 +8,8 @@ from scheduler.candidates import DAY, Candidates, Options
 from scheduler.precheck import precheck  # words shared with infeasibility explanations
 
 
-def _needs(timetable: Timetable, options: Options) -> set[str]:
-    """Everyone and everything the occurrence would use for sure or could use."""
-    a = options.occurrence.activity
-    inspection = timetable.inspection
-    wanted = set(a.inspectorates)
-    needs = set(options.named_inspectors) | set(options.named_attendees) | set(options.pool_members)
-    needs |= {i.id for i in inspection.inspectors if i.inspectorate in wanted or "any" in wanted}
-    if a.room:
-        needs.add(a.room)
-    return needs
-
-
 def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, set[str]]]:
-    needs = _needs(timetable, options)
+    needs = options.could_involve()
     window = [(t, t + options.duration) for t in options.starts]
     lo = min((s for s, _ in window), default=0)
     hi = max((e for _, e in window), default=0)
