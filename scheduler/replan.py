@@ -110,9 +110,9 @@ def _parts_kept(week: WeekModel, session: Session) -> tuple[cp_model.IntVar, lis
 class _Kept:
     """The literals that say how much of one baseline occurrence the re-plan keeps."""
 
-    def __init__(self, week: WeekModel, session: Session):
+    def __init__(self, week: WeekModel, session: Session, can_stay: bool):
         self.session = session
-        self.unchanged = _unchanged(week, session)
+        self.unchanged = _unchanged(week, session) if can_stay else None
         self.same_start, self.parts = _parts_kept(week, session)
 
     def same_as(self, new: Session | None) -> bool:
@@ -132,12 +132,15 @@ def _by_id(sessions: list[Session]) -> dict[str, Session]:
 class ReplanSearch:
     """The objective pieces of a re-plan on its week model: `weights` of the optional occurrences
     still open (baseline ones and those the lead added or edited), `kept` the baseline sessions
-    still to come, whose changes count."""
+    still to come, whose changes count, and of those the ones that `can_stay` as they were on
+    their own (their time, room and people still allowed and free): for the others a change is
+    certain, which the bound then knows from the start."""
 
-    def __init__(self, week: WeekModel, weights: dict[str, int], kept: list[Session], change_cost: int):
+    def __init__(self, week: WeekModel, weights: dict[str, int], kept: list[Session], change_cost: int,
+                 can_stay: set[str]):
         self.week, self.change_cost = week, change_cost
         self.weights = weights
-        self.keeps = [_Kept(week, s) for s in kept]
+        self.keeps = [_Kept(week, s, s.occurrence_id in can_stay) for s in kept]
         self.changeable = [k for k in self.keeps if k.unchanged is not None]
         v = week.vars
         self.weight = sum(w * v.held[oid] for oid, w in weights.items())
@@ -160,9 +163,10 @@ class ReplanSearch:
             k.hint(self.week.model, by_id.get(k.session.occurrence_id))
 
     def run(self, mended: list[Session], mended_ok: bool, *, deadline: float, started: float, seed: int,
-            workers: int, on_progress: Callable | None = None) -> Found:
+            workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None) -> Found:
         """The three searches (module docstring). `mended` is the starting hint; `mended_ok` says it
-        keeps every rule and holds every must, so it may prove the answer on its own."""
+        keeps every rule and holds every must, so it may prove the answer on its own; `pinned` are
+        the occurrences already pinned (the past)."""
         m = self.week.model
         scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
 
@@ -206,9 +210,14 @@ class ReplanSearch:
                 sessions = self.week.read(solver)
                 changes_proven = score_proven and status == cp_model.OPTIMAL
 
-        # 3. Within those: the least change to each changed occurrence, then §4.2.
-        if not interrupted and deadline - time.monotonic() > 0.5:
-            m.add(self.unchanged >= self.unchanged_of(sessions))
+        # 3. Within those: the least change to each changed occurrence, then §4.2. What stays as it
+        #    was stays so; with nothing else held there is nothing left to decide.
+        by_id = _by_id(sessions)
+        kept = {k.session.occurrence_id for k in self.changeable if k.same_as(by_id.get(k.session.occurrence_id))}
+        if not interrupted and deadline - time.monotonic() > 0.5 and not set(by_id) <= kept | pinned:
+            for k in self.changeable:
+                if k.session.occurrence_id in kept:
+                    m.add(k.unchanged == 1)
             sessions = self._least_change(seed, mended, sessions, deadline) or sessions
         return Found(sessions, best, bound, score_proven, changes_proven, interrupted)
 

@@ -53,11 +53,12 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     weights = {o.occurrence.id: o.occurrence.activity.weight for o in week.candidates
                if o.occurrence.id not in frozen and not o.occurrence.is_must and o.starts}
     kept = [s for oid, s in base.items() if oid not in frozen and s.activity_id not in cancelled]
-    search = ReplanSearch(week, weights, kept, inspection.settings.change_cost)
+    can_stay = {s.occurrence_id for s in kept if _still_fits(adjusted, week.candidates[s.occurrence_id], s, now)}
+    search = ReplanSearch(week, weights, kept, inspection.settings.change_cost, can_stay)
     mended = _mended(adjusted, week, baseline, base, frozen, cancelled, now)
     mended_ok = _holds_every_must(week, mended, frozen)
     try:
-        found = search.run(mended, mended_ok, deadline=started + time_limit,
+        found = search.run(mended, mended_ok, deadline=started + time_limit, pinned=set(frozen),
                            started=started, seed=seed, workers=workers, on_progress=_progress_in_score(
                                on_progress, inspection, baseline, frozen))
     except MustsUnholdable:
