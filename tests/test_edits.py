@@ -99,3 +99,17 @@ def test_the_domain_of_a_replan_and_the_replan_check_import_no_solver():
     code = ("import sys, models.edits, models.dropout, checker.whatif, exporters.folder; "
             "assert not [m for m in sys.modules if m.startswith('ortools')], 'ortools imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_input_copy_of_a_workbook_is_its_sheets_as_csv_and_loads_the_same(tmp_path):
+    from exporters.folder import input_copy
+    from fixtures import EXAMPLE_XLSX
+    from loader import load_inspection
+
+    files = input_copy(EXAMPLE_XLSX)
+    assert "input/activities.csv" in files and "input/settings.csv" in files
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    assert load_inspection(tmp_path / "input") == load_inspection(EXAMPLE_XLSX)
+    assert edits_between(load_inspection(tmp_path / "input"), load_inspection(EXAMPLE_XLSX)).nothing
