@@ -1,13 +1,15 @@
-"""Benchmark the re-plan after an edit to INPUT (SPEC §6 `whatif`, issue 14's targets): solve a
-baseline week, then make one edit at a time to its input (an activity added, one removed, a window
-edited, unavailability lifted, unavailability added) and re-plan each from the same baseline; then
-a person's dropout and the busiest inspector's from `--now` (Tuesday 12:00). Each row prints the
-seconds, the status, the changes (and whether proven minimal), the held weight, the §4 score
-(held weight - change_cost x changes) and the bound on it, and for the inspector the first-fit
-"mended" re-plan's score next to it.
+"""Benchmark the re-plan (SPEC §6 `whatif`): solve a baseline week, then re-plan it, each time from
+the same baseline, after one edit to its input at a time (an activity added, one removed, a window
+edited, unavailability lifted, unavailability added), after a few people's dropouts from `--now`
+(Tuesday 12:00: the busiest person, a pool member, the only named attendee of a must) and after
+the busiest inspector's (where losing them leaves a must impossible, say the only HMIP inspector,
+that row says why and the next busiest is dropped instead). Each row prints the seconds, the
+status, the changes (and whether proven minimal), the musts still held, the held weight, the §4
+score (held weight - change_cost x changes) with the bound on it, and the score of the first-fit
+re-plan the search starts from.
 
-    python -m bench.bench_replan                       # 110 rows, 2 workers
-    python -m bench.bench_replan --sizes 110 250 --replan-time-limit 30
+    python -m bench.bench_replan                       # 110 and 250 rows, 2 workers
+    python -m bench.bench_replan --sizes 110 --replan-time-limit 30 --people 1
 """
 from __future__ import annotations
 
@@ -15,12 +17,58 @@ import argparse
 import time
 from dataclasses import replace
 
+from collections import Counter
+
 from bench.bench import TIME_LIMITS, load
-from bench.bench_whatif import NOW, busiest_inspectors, dropouts
 from models import Inspection, ScheduleError, Timetable, Unavailability
 from models.changes import WhatIf, changes_between, counted
 
 TARGETS = {110: (5.0, 10.0), 250: (None, 30.0)}  # (single edit or person, busiest inspector) seconds
+
+
+NOW = (1, 12 * 60)  # Tuesday 12:00
+
+
+def _after_now(baseline: Timetable, now: tuple[int, int]):
+    return [s for s in baseline.sessions if (s.day, s.start) >= now]
+
+
+def dropouts(baseline: Timetable, now: tuple[int, int], people: int) -> list[tuple[str, str]]:
+    """(id, why chosen): the busiest person after `now`, a pool member, the only named attendee of
+    a must (so it needs a substitute), then the next busiest people, and the busiest inspector."""
+    inspection = baseline.inspection
+    later = _after_now(baseline, now)
+    busy = Counter(p for s in later for p in s.attendee_ids)
+    ranked = [p for p, _ in sorted(busy.items(), key=lambda kv: (-kv[1], kv[0]))]
+    activity = {s.occurrence_id: inspection.occurrence_by_id[s.occurrence_id].activity for s in later}
+    pool_only = [p for p in ranked if any(p in s.attendee_ids and p not in activity[s.occurrence_id].attendees
+                                          for s in later)]
+    sole = [p for p in ranked if any(activity[s.occurrence_id].is_must and activity[s.occurrence_id].pool is None
+                                     and activity[s.occurrence_id].attendees == (p,) for s in later)]
+    chosen: list[tuple[str, str]] = []
+    for pick, why in ((ranked[:1], "busiest person"), (pool_only[:1], "pool member"),
+                      (sole[:1], "sole attendee of a must")):
+        if pick and pick[0] not in {c for c, _ in chosen}:
+            chosen.append((pick[0], why))
+    for p in ranked:
+        if len(chosen) >= people:
+            break
+        if p not in {c for c, _ in chosen}:
+            chosen.append((p, "busy person"))
+    return chosen[:people]
+
+
+def busiest_inspectors(baseline: Timetable, now: tuple[int, int]) -> list[str]:
+    """Inspectors by sessions after `now`, busiest first."""
+    inspectors = Counter(i for s in _after_now(baseline, now) for i in s.inspector_ids)
+    return [i for i, _ in sorted(inspectors.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def musts_held(timetable: Timetable, baseline: Timetable) -> str:
+    by_id = baseline.inspection.occurrence_by_id
+    before = [s.occurrence_id for s in baseline.sessions if by_id[s.occurrence_id].is_must]
+    after = {s.occurrence_id for s in timetable.sessions}
+    return f"{sum(o in after for o in before)}/{len(before)}"
 
 
 def single_edits(inspection: Inspection, baseline: Timetable) -> list[tuple[str, Inspection]]:
@@ -57,14 +105,16 @@ def main() -> None:
     from scheduler.whatif import whatif
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[110])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[110, 250])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--replan-time-limit", type=float, default=60.0)
-    parser.add_argument("--inspectors", type=int, default=99)
+    parser.add_argument("--people", type=int, default=3, help="people to drop (one at a time)")
+    parser.add_argument("--inspectors", type=int, default=99,
+                        help="inspectors to try, busiest first, until one can drop out feasibly")
     args = parser.parse_args()
-    header = ("rows", "edit", "seconds", "status", "changes", "proven minimal", "held weight", "score",
-              "bound", "first-fit score", "target")
+    header = ("rows", "edit", "seconds", "status", "changes", "proven minimal", "musts held", "held weight",
+              "score", "bound", "first-fit score", "target")
     print(f"{args.workers} workers, re-plan limit {args.replan_time_limit:g} s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -83,12 +133,13 @@ def main() -> None:
                                 workers=args.workers)
             except ScheduleError as err:
                 reason = " ".join(str(err).split())[:120]
-                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason}"] + ["-"] * 7
+                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason}"] + ["-"] * 8
                 ok = False
             else:
                 assert counted(changes_between(baseline, result.timetable)) == result.changes
                 cells = [f"{result.wall_seconds:.1f}", result.status, str(result.changes),
-                         "yes" if result.changes_proven_minimal else "no", str(result.held_weight),
+                         "yes" if result.changes_proven_minimal else "no", musts_held(result.timetable, baseline),
+                         str(result.held_weight),
                          str(result.objective), str(result.best_bound), str(dict(result.stats)["mended_score"]),
                          f"< {target:g} s" if target else "-"]
                 ok = True
@@ -97,7 +148,7 @@ def main() -> None:
 
         for what, edited in single_edits(inspection, baseline):
             row(what, edited, WhatIf(), single)
-        for person, why in dropouts(baseline, NOW, 1):
+        for person, why in dropouts(baseline, NOW, args.people):
             row(f"{person} out from Tue 12:00 ({why})", inspection, WhatIf(drop=(person,), now=NOW), single)
         for rank, inspector in enumerate(busiest_inspectors(baseline, NOW)[:args.inspectors]):
             why = "busiest inspector" if rank == 0 else f"inspector no. {rank + 1}"
