@@ -168,6 +168,79 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
                              sum(name.startswith("outbox/") for name in extra)))
 
 
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--baseline", "baseline_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The output folder people have in their diaries (never modified).")
+@click.option("--from", "from_text", metavar='"Mon 09:00"',
+              help="Each dropout is from this time on (default: the start of Monday).")
+@click.option("--workers", type=WORKERS, default=None,
+              help="Questions answered at once on this machine, one process each (default: one per core).")
+@click.option("--dask", "dask_address", metavar="tcp://HOST:PORT",
+              help="Answer on this existing Dask cluster instead (needs the [dask] extra).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder for robustness.csv and robustness.html (replaced atomically).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds per question (one re-plan on one CP-SAT worker).")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, workers: int | None,
+               dask_address: str | None, out_dir: Path, time_limit: float, seed: int) -> None:
+    """Ask, for every inspector, partner person and room, what the --baseline week loses if they
+    drop out --from then on; write the answers, most harmful first, to --out. Ctrl-C stops and
+    writes what was answered, marked partial."""
+    import shutil
+
+    from exporters.folder import check_replaceable, replace_folder
+    from exporters.robustness import render_terminal, robustness_files
+    from exporters.timetable_csv import read_timetable
+    from loader import load_inspection
+    from scheduler.robustness import cores, sweep
+
+    if dask_address and workers:
+        raise click.UsageError("--workers sizes the local pool; on a Dask cluster its workers decide: give one of them")
+    if workers and workers > cores():
+        click.echo(f"Note: {workers} workers on {cores()} cores would only thrash; using {cores()}.", err=True)
+        workers = cores()
+    _check_apart(baseline_dir, out_dir)
+    inspection = load_inspection(input_path)
+    start = _day_time(inspection, from_text, "--from") if from_text else (0, inspection.settings.day_start)
+    baseline = read_timetable(inspection, baseline_dir)
+    check_replaceable(out_dir)
+    with _SweepProgress() as progress:
+        report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
+                       dask=dask_address, on_answer=progress)
+    replace_folder(out_dir, robustness_files(report, input_path))
+    width = max(80, shutil.get_terminal_size((120, 24)).columns)
+    click.echo(render_terminal(report, width=width, limit=ROBUSTNESS_ROWS_SHOWN), nl=False)
+    click.echo(f"written to {out_dir}/ (robustness.csv, robustness.html)")
+
+
+ROBUSTNESS_ROWS_SHOWN = 20  # the terminal shows the most harmful; robustness.csv has every row
+
+
+class _SweepProgress:
+    """A progress bar on stderr, one step per question answered."""
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("questions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.description}", markup=False), console=Console(stderr=True), transient=True)
+        self.task = None
+        self.bar.start()
+        return self
+
+    def __call__(self, answer, done: int, total: int) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("", total=total)
+        if answer is not None:
+            self.bar.update(self.task, completed=done, description=f"last: {answer.question.id} {answer.status}")
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+
 def _check_apart(baseline_dir: Path, out_dir: Path) -> None:
     """--out replaces a folder: it may not be the baseline, hold it, or lie inside it."""
     baseline, out = baseline_dir.resolve(), out_dir.resolve()

@@ -194,16 +194,21 @@ def render_week(week: ShownWeek, by: str | None = None, resource_id: str | None 
             raise InputError([Problem(TIMETABLE_CSV, None, None, f"no {by} {resource_id!r} has a "
                                       f"session in this timetable (the {by}s that do: {known})")])
         groups = {resource_id: groups[resource_id]}
+    shown: list = [] if week.sessions else ["No sessions in this timetable."]
+    shown += [_table(heading, rows, by) for heading, rows in groups.items()]
+    if by is None and week.not_held:
+        shown.append(f"Not held ({len(week.not_held)}):")
+        shown += [f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}" for u in week.not_held]
+    return plain_text(shown, width)
+
+
+def plain_text(renderables, width: int) -> str:
+    """Rich tables and lines as plain text `width` columns wide: no colour, and no markup read
+    from the strings (a title like "[bold]" prints as written)."""
     console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
                       emoji=False, highlight=False, markup=False)
-    if not week.sessions:
-        console.print("No sessions in this timetable.")
-    for heading, rows in groups.items():
-        console.print(_table(heading, rows, by))
-    if by is None and week.not_held:
-        console.print(f"Not held ({len(week.not_held)}):")
-        for u in week.not_held:
-            console.print(f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}")
+    for renderable in renderables:
+        console.print(renderable)
     # rich pads every line to the width; trailing blanks only get in the way of copy and paste.
     return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())
 

@@ -1,0 +1,234 @@
+"""Robustness (SPEC §6): who the week cannot lose. One question per inspector, per partner person
+with a session at or after the start, and per room: "what if they dropped out from then on?",
+each answered by the project's re-plan (`whatif --drop ID --now START`) on the baseline.
+
+Each question is a pure function of data — the inspection, the baseline timetable, the question,
+the seed and the time limit — returning a small frozen `Answer`, so the sweep runs unchanged on a
+local process pool or on a Dask cluster: only those go over the wire, never a CP-SAT object.
+Each re-plan uses one CP-SAT worker; the parallelism is across questions, one per core.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from models import Infeasible, Inspection, Timetable
+from models.changes import WhatIf
+from models.robustness import Answer, Question, Report
+
+# (the answer, how many answered, how many asked); called once with None and 0 before the first.
+OnAnswer = Callable[[Answer | None, int, int], None]
+
+DEFAULT_TIME_LIMIT = 10.0  # seconds per question
+
+
+def cores() -> int:
+    """The cores this process may use (the default --workers)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# --- the questions ------------------------------------------------------------------------------
+def questions(baseline: Timetable, start: tuple[int, int]) -> tuple[Question, ...]:
+    """Every inspector, every partner person in a session at or after `start`, every room."""
+    inspection = baseline.inspection
+    later = [s for s in baseline.sessions if (s.day, s.start) >= start]
+
+    def count(resource_id: str) -> int:
+        return sum(resource_id in s.everyone or resource_id == s.room_id for s in later)
+
+    busy = {p for s in later for p in s.attendee_ids}
+    asked = ([(i, "inspector") for i in inspection.inspectors]
+             + [(p, "person") for p in inspection.people if p.id in busy]
+             + [(r, "room") for r in inspection.rooms])
+    return tuple(Question(who.id, who.name, kind, count(who.id), start) for who, kind in asked)
+
+
+# --- one answer ---------------------------------------------------------------------------------
+def _replan(inspection: Inspection, baseline: Timetable, request: WhatIf, seed: int, time_limit: float):
+    """The project's one re-plan, on one CP-SAT worker. The only call to it in this module."""
+    from scheduler.whatif import whatif
+
+    return whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=1)
+
+
+def answer(inspection: Inspection, baseline: Timetable, question: Question, seed: int = 0,
+           time_limit: float = DEFAULT_TIME_LIMIT) -> Answer:
+    """What the week loses if `question.id` drops out from `question.start` on."""
+    started = time.monotonic()
+    request = WhatIf(drop=(question.id,), now=question.start)
+    try:
+        result = _replan(inspection, baseline, request, seed, time_limit)
+    except Infeasible as err:
+        unknown = not err.minimal and any("time limit" in r for r in err.reasons)  # none found in time
+        why = tuple(err.reasons) + (() if err.minimal else ("(this set of reasons may not be minimal)",))
+        return Answer(question, "UNKNOWN" if unknown else "INFEASIBLE",
+                      None if unknown else max(1, len(err.activity_ids)), None, None, why,
+                      _elapsed(started), _peak_memory_mb())
+    lost = _lost(baseline, result.timetable, question)
+    return Answer(question, result.status, sum(musts for musts, _ in lost),
+                  _held_weight(baseline) - result.objective, result.changes,
+                  tuple(text for _, text in lost), _elapsed(started), _peak_memory_mb())
+
+
+def _held_weight(timetable: Timetable) -> int:
+    return Timetable(timetable.inspection, timetable.sessions).held_weight
+
+
+def _lost(baseline: Timetable, replanned: Timetable, question: Question) -> list[tuple[bool, str]]:
+    """(is a must, in words) for each baseline session the re-plan no longer holds, musts first."""
+    from scheduler.explain import sentence
+
+    inspection = baseline.inspection
+    held = {s.occurrence_id for s in replanned.sessions}
+    reasons = {u.occurrence_id or u.activity_id: u.reason for u in replanned.unscheduled}
+    out = []
+    for s in baseline.sorted_sessions():
+        if s.occurrence_id in held or (s.day, s.start) < question.start:
+            continue
+        occurrence = inspection.occurrence_by_id[s.occurrence_id]
+        reason = reasons.get(s.occurrence_id) or reasons.get(s.activity_id) or "cancelled by the re-plan"
+        if occurrence.is_must:
+            out.append((True, f"{sentence(inspection, ('must', s.occurrence_id))} Without {question.name} "
+                               f"({question.id}) it is lost: {reason}."))
+        else:
+            day = f" on {s.day_name}" if occurrence.activity.recurs_daily else ""
+            out.append((False, f"'{occurrence.activity.title}'{day} ({occurrence.activity.priority}) is "
+                               f"cancelled: {reason}."))
+    return sorted(out, key=lambda lost: not lost[0])
+
+
+def _elapsed(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _peak_memory_mb() -> float:
+    """This process's peak resident memory so far (ru_maxrss is in KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+def sweep(inspection: Inspection, baseline: Timetable, start: tuple[int, int], *, seed: int = 0,
+          time_limit: float = DEFAULT_TIME_LIMIT, workers: int | None = None, dask: str | None = None,
+          on_answer: OnAnswer | None = None, only: Iterable[str] | None = None) -> Report:
+    """Ask every question (or those about the ids in `only`) on a local process pool of `workers`
+    processes (default: one per core), or on the Dask cluster at `dask` (tcp://HOST:PORT).
+    Ctrl-C stops it: the report then holds what was answered, marked partial."""
+    asked = questions(baseline, start)
+    if only is not None:
+        wanted = set(only)
+        asked = tuple(q for q in asked if q.id in wanted)
+    started = time.monotonic()
+    answers: list[Answer] = []
+
+    def collect(a: Answer) -> None:
+        answers.append(a)
+        if on_answer:
+            on_answer(a, len(answers), len(asked))
+
+    if on_answer:
+        on_answer(None, 0, len(asked))
+    run = _on_dask if dask else _on_pool
+    partial = False
+    try:
+        run(inspection, baseline, asked, seed, time_limit, collect, dask if dask else (workers or cores()))
+    except KeyboardInterrupt:
+        partial = True
+    return Report(start, Report.ranked(answers), len(asked), partial or len(answers) < len(asked),
+                  seed, time_limit, round(time.monotonic() - started, 3))
+
+
+# The inspection and baseline of the week being swept, sent once to each pool process.
+_WEEK: tuple[Inspection, Timetable] | None = None
+
+
+def _pool_process_start(inspection: Inspection, baseline: Timetable) -> None:
+    """In each pool process: keep the week; Ctrl-C is the parent's to handle (it ends the pool)."""
+    global _WEEK
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WEEK = (inspection, baseline)
+
+
+def _answer_in_pool(question: Question, seed: int, time_limit: float) -> Answer:
+    return answer(*_WEEK, question, seed, time_limit)
+
+
+def _on_pool(inspection, baseline, asked, seed, time_limit, collect, workers: int) -> None:
+    """A pool of fresh ("spawn") processes: none inherits the parent's solver threads."""
+    before = set(multiprocessing.active_children())
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(asked) or 1)), mp_context=context,
+                               initializer=_pool_process_start, initargs=(inspection, baseline))
+    try:
+        with _sigint_ignored():  # the processes start with Ctrl-C ignored, before their initializer runs
+            futures = [pool.submit(_answer_in_pool, q, seed, time_limit) for q in asked]
+        for future in as_completed(futures):
+            collect(future.result())
+    except KeyboardInterrupt:
+        ours = set(multiprocessing.active_children()) - before
+        for process in ours:
+            process.terminate()  # a question half-answered is not answered
+        for process in ours:
+            process.join(5)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+class _sigint_ignored:
+    """Ctrl-C ignored while the pool's processes are started (so they inherit "ignore"); only
+    possible, and only needed, on the main thread."""
+
+    def __enter__(self):
+        self.main = threading.current_thread() is threading.main_thread()
+        if self.main:
+            self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        if self.main:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _on_dask(inspection, baseline, asked, seed, time_limit, collect, address: str) -> None:
+    """On an existing Dask cluster: the week is sent once to every worker, then one task a question."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:
+        from models import ScheduleError
+
+        raise ScheduleError("--dask needs the 'distributed' package: pip install 'jtai-schedule[dask]'")
+    client = _connect(Client, address)
+    futures = []
+    try:
+        week_inspection, week_baseline = client.scatter([inspection, baseline], broadcast=True)
+        run = uuid.uuid4().hex[:8]
+        futures = [client.submit(answer, week_inspection, week_baseline, q, seed, time_limit,
+                                 key=f"robustness-{run}-{n}", pure=False) for n, q in enumerate(asked)]
+        for future in dask_completed(futures):
+            collect(future.result())
+    except KeyboardInterrupt:
+        client.cancel(futures)
+        raise
+    finally:
+        client.close()
+
+
+def _connect(client_class, address: str):
+    from models import ScheduleError
+
+    try:
+        return client_class(address, timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise ScheduleError(f"cannot reach the Dask scheduler at {address}: {err}") from err
+
+
+__all__ = ["answer", "cores", "questions", "sweep", "DEFAULT_TIME_LIMIT"]
