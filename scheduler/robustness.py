@@ -87,6 +87,7 @@ def _held_weight(timetable: Timetable) -> int:
 def _lost(baseline: Timetable, replanned: Timetable, question: Question) -> list[tuple[bool, str]]:
     """(is a must, in words) for each baseline session the re-plan no longer holds, musts first."""
     from scheduler.explain import sentence
+    from scheduler.precheck import names_of
 
     inspection = baseline.inspection
     held = {s.occurrence_id for s in replanned.sessions}
@@ -98,8 +99,8 @@ def _lost(baseline: Timetable, replanned: Timetable, question: Question) -> list
         occurrence = inspection.occurrence_by_id[s.occurrence_id]
         reason = reasons.get(s.occurrence_id) or reasons.get(s.activity_id) or "cancelled by the re-plan"
         if occurrence.is_must:
-            out.append((True, f"{sentence(inspection, ('must', s.occurrence_id))} Without {question.name} "
-                               f"({question.id}) it is lost: {reason}."))
+            out.append((True, f"{sentence(inspection, ('must', s.occurrence_id))} Without "
+                               f"{names_of(inspection, [question.id])} it is lost: {reason}."))
         else:
             day = f" on {s.day_name}" if occurrence.activity.recurs_daily else ""
             out.append((False, f"'{occurrence.activity.title}'{day} ({occurrence.activity.priority}) is "
