@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from models import Infeasible, Inspection, Timetable
+from models import Infeasible, Inspection, ScheduleError, Timetable
 from models.changes import WhatIf
 from models.robustness import Answer, Question, Report
 
@@ -204,9 +204,7 @@ def _on_dask(inspection, baseline, asked, seed, time_limit, collect, address: st
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:
-        from models import ScheduleError
-
-        raise ScheduleError("--dask needs the 'distributed' package: pip install 'jtai-schedule[dask]'")
+        raise ClusterUnreachable("--dask needs the 'distributed' package: pip install 'jtai-schedule[dask]'")
     client = _connect(Client, address)
     futures = []
     try:
@@ -223,13 +221,17 @@ def _on_dask(inspection, baseline, asked, seed, time_limit, collect, address: st
         client.close()
 
 
-def _connect(client_class, address: str):
-    from models import ScheduleError
+class ClusterUnreachable(ScheduleError):
+    """The Dask scheduler given with --dask does not answer; nothing was asked or written."""
 
+    exit_code = 3  # as `send` when the mail server cannot be reached
+
+
+def _connect(client_class, address: str):
     try:
         return client_class(address, timeout="10s")
-    except (OSError, TimeoutError) as err:
-        raise ScheduleError(f"cannot reach the Dask scheduler at {address}: {err}") from err
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: {err}") from err
 
 
-__all__ = ["answer", "cores", "questions", "sweep", "DEFAULT_TIME_LIMIT"]
+__all__ = ["ClusterUnreachable", "answer", "cores", "questions", "sweep", "DEFAULT_TIME_LIMIT"]
