@@ -138,10 +138,9 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     given here, with as few changes as the priorities allow (setting change_cost), into --out (with
     changes.csv and outbox/: only the invites and cancellations to send now)."""
     from exporters.changes import whatif_files
-    from exporters.folder import check_replaceable, read_baseline, write_output
+    from exporters.folder import check_replaceable, write_output
     from loader import load_inspection
     from models.changes import WhatIf, changes_between, changes_in_words
-    from models.edits import edits_between
     from scheduler.whatif import whatif as replan
 
     _check_apart(baseline_dir, out_dir)
@@ -149,12 +148,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
                      unavailable=tuple(_period(inspection, text) for text in unavailable),
                      now=_day_time(inspection, now_text, "--now") if now_text else None)
-    baseline, note = read_baseline(baseline_dir, inspection)
-    if note:
-        click.echo(f"Note: {note}.", err=True)
-    edits = edits_between(baseline.inspection, inspection)
-    if not edits.nothing:
-        click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))
+    baseline = _read_baseline(baseline_dir, inspection)
     check_replaceable(out_dir)
     result = _search(inspection, out_dir, input_path, seed, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
@@ -192,7 +186,6 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
 
     from exporters.folder import check_replaceable, replace_folder
     from exporters.robustness import render_terminal, robustness_files
-    from exporters.timetable_csv import read_timetable
     from loader import load_inspection
     from scheduler.robustness import cores, sweep
 
@@ -204,7 +197,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     _check_apart(baseline_dir, out_dir)
     inspection = load_inspection(input_path)
     start = _day_time(inspection, from_text, "--from") if from_text else (0, inspection.settings.day_start)
-    baseline = read_timetable(inspection, baseline_dir)
+    baseline = _read_baseline(baseline_dir, inspection)
     check_replaceable(out_dir)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
@@ -239,6 +232,21 @@ class _SweepProgress:
 
     def __exit__(self, *exc) -> None:
         self.bar.stop()
+
+
+def _read_baseline(baseline_dir: Path, inspection):
+    """The baseline, read against the input it was made from; says what the lead has edited since
+    (the re-plan takes those edits too)."""
+    from exporters.folder import read_baseline
+    from models.edits import edits_between
+
+    baseline, note = read_baseline(baseline_dir, inspection)
+    if note:
+        click.echo(f"Note: {note}.", err=True)
+    edits = edits_between(baseline.inspection, inspection)
+    if not edits.nothing:
+        click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))
+    return baseline
 
 
 def _check_apart(baseline_dir: Path, out_dir: Path) -> None:

@@ -74,29 +74,33 @@ def answer(inspection: Inspection, baseline: Timetable, question: Question, seed
         return Answer(question, "UNKNOWN" if unknown else "INFEASIBLE",
                       None if unknown else max(1, len(err.activity_ids)), None, None, why,
                       _elapsed(started), _peak_memory_mb())
-    lost = _lost(baseline, result.timetable, question)
+    lost = _lost(inspection, baseline, result.timetable, question)
     return Answer(question, result.status, sum(musts for musts, _ in lost),
-                  _held_weight(baseline) - result.objective, result.changes,
+                  _held_weight(inspection, baseline) - result.held_weight, result.changes,
                   tuple(text for _, text in lost), _elapsed(started), _peak_memory_mb())
 
 
-def _held_weight(timetable: Timetable) -> int:
-    return Timetable(timetable.inspection, timetable.sessions).held_weight
+def _held_weight(inspection: Inspection, baseline: Timetable) -> int:
+    """The baseline's held weight by INPUT's priorities (as the re-plan's is counted)."""
+    known = inspection.occurrence_by_id
+    return Timetable(inspection, tuple(s for s in baseline.sessions if s.occurrence_id in known)).held_weight
 
 
-def _lost(baseline: Timetable, replanned: Timetable, question: Question) -> list[tuple[bool, str]]:
+def _lost(inspection: Inspection, baseline: Timetable, replanned: Timetable,
+          question: Question) -> list[tuple[bool, str]]:
     """(is a must, in words) for each baseline session the re-plan no longer holds, musts first."""
     from scheduler.explain import sentence
     from scheduler.precheck import names_of
 
-    inspection = baseline.inspection
     held = {s.occurrence_id for s in replanned.sessions}
     reasons = {u.occurrence_id or u.activity_id: u.reason for u in replanned.unscheduled}
     out = []
     for s in baseline.sorted_sessions():
         if s.occurrence_id in held or (s.day, s.start) < question.start:
             continue
-        occurrence = inspection.occurrence_by_id[s.occurrence_id]
+        occurrence = inspection.occurrence_by_id.get(s.occurrence_id)
+        if occurrence is None:
+            continue  # the lead removed it from INPUT: not this dropout's doing
         reason = reasons.get(s.occurrence_id) or reasons.get(s.activity_id) or "cancelled by the re-plan"
         if occurrence.is_must:
             out.append((True, f"{sentence(inspection, ('must', s.occurrence_id))} Without "
