@@ -89,7 +89,7 @@ def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, 
 
     source = input_path or EXAMPLE_DIR
     inspection = load_inspection(source)
-    check_replaceable(out_dir)
+    check_replaceable(out_dir, {"input": source})
     result = _search(inspection, out_dir, source, seed, lambda progress: solve_week(
         inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=progress))
     write_output(result, out_dir, source=source)
@@ -143,13 +143,12 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     from models.changes import WhatIf, changes_between, changes_in_words
     from scheduler.whatif import whatif as replan
 
-    _check_apart(baseline_dir, out_dir)
+    check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
     request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
                      unavailable=tuple(_period(inspection, text) for text in unavailable),
                      now=_day_time(inspection, now_text, "--now") if now_text else None)
     baseline = _read_baseline(baseline_dir, inspection)
-    check_replaceable(out_dir)
     result = _search(inspection, out_dir, input_path, seed, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
@@ -198,7 +197,6 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     inspection = load_inspection(input_path)
     start = _day_time(inspection, from_text, "--from") if from_text else (0, inspection.settings.day_start)
     baseline = _read_baseline(baseline_dir, inspection)
-    check_replaceable(out_dir)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
                        dask=dask_address, on_answer=progress)

@@ -4,11 +4,14 @@ folder exactly as it was.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -29,12 +32,19 @@ class OutputFolderError(ScheduleError):
 
 
 # --- what may be replaced -----------------------------------------------------------------------
-def check_replaceable(out_dir: Path | str, marker: str = MARKER, option: str = "--out") -> None:
-    """Refuse an out_dir that is a file, or a folder `schedule` did not write (no `marker`, e.g.
-    solve.json) that is not empty: the user's own files are never replaced."""
+def check_replaceable(out_dir: Path | str, keep: dict[str, Path | str | None] | None = None,
+                      marker: str = MARKER, option: str = "--out") -> None:
+    """Refuse an out_dir that is a file or a dangling symbolic link, a folder `schedule` did not
+    write (no `marker`, e.g. solve.json) that is not empty, or one that is, holds or lies inside a
+    path of `keep` (what -> path: the input and the baseline being read): replacing the folder
+    would delete them. The user's own files are never replaced."""
     out_dir = Path(out_dir)
+    _check_apart(out_dir, keep or {}, option)
     if not out_dir.exists() and not out_dir.is_symlink():
         return
+    if out_dir.is_symlink() and not out_dir.exists():
+        raise OutputFolderError(f"{out_dir} is a symbolic link to {os.readlink(out_dir)}, which does not "
+                                f"exist: choose another {option}, or remove the link")
     if not out_dir.is_dir():
         raise OutputFolderError(f"{out_dir} is a file, not a folder: choose another {option}")
     try:
@@ -45,6 +55,26 @@ def check_replaceable(out_dir: Path | str, marker: str = MARKER, option: str = "
         raise OutputFolderError(
             f"{out_dir} is not empty and was not written by schedule (it has no {marker}); "
             f"it is left as it is: choose another {option}, or empty it first")
+
+
+def _check_apart(out_dir: Path, keep: dict[str, Path | str | None], option: str) -> None:
+    """The output folder is replaced whole: it may not be, hold or lie inside what is being read.
+    Compared with symbolic links followed, so no other spelling of the same folder gets through."""
+    out = Path(os.path.realpath(out_dir))
+    for what, path in keep.items():
+        if path is None:
+            continue
+        kept = Path(os.path.realpath(path))
+        if out == kept:
+            raise OutputFolderError(f"{option} {out_dir} is the {what} being read, and the {what} is never "
+                                    "modified: choose another folder")
+        if out in kept.parents:
+            raise OutputFolderError(f"{option} {out_dir} holds the {what} being read ({path}): replacing it "
+                                    f"would delete it, and the {what} is never modified: choose another "
+                                    "folder")
+        if kept in out.parents:
+            raise OutputFolderError(f"{option} {out_dir} lies inside the {what} being read ({path}), and "
+                                    f"the {what} is never modified: choose a folder beside it")
 
 
 # --- solve.json ---------------------------------------------------------------------------------
@@ -207,39 +237,59 @@ def replace_folder(out_dir: Path | str, files: dict[str, bytes], marker: str = M
     untouched; if the swap fails it is renamed back. Only a folder holding `marker` (or an empty
     one) is replaced."""
     out_dir = Path(os.path.abspath(out_dir))  # `..` resolved by name, a symlink left a symlink
-    check_replaceable(out_dir, marker, option)
+    check_replaceable(out_dir, marker=marker, option=option)
     parent = out_dir.parent
     fresh = holder = None
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent)).resolve()
-        os.chmod(fresh, 0o777 & ~_umask())  # mkdtemp makes it private; the user expects a normal folder
-        _write_tree(fresh, files)
-        if out_dir.exists() or out_dir.is_symlink():
-            holder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.rename(out_dir, holder / "previous")
+    with _terminate_as_interrupt():
         try:
-            os.rename(fresh, out_dir)
-        except BaseException:
-            if holder is not None:
-                os.rename(holder / "previous", out_dir)
-            raise
-        fresh = None
-    except OSError as err:
-        raise OutputFolderError(f"cannot write the output folder {out_dir}: "
-                                f"{err.strerror or err}; the previous folder is unchanged") from err
+            parent.mkdir(parents=True, exist_ok=True)
+            fresh = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent)).resolve()
+            os.chmod(fresh, 0o777 & ~_umask())  # mkdtemp makes it private; the user expects a normal folder
+            _write_tree(fresh, files)
+            if out_dir.exists() or out_dir.is_symlink():
+                holder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+                os.rename(out_dir, holder / "previous")
+            try:
+                os.rename(fresh, out_dir)
+            except BaseException:
+                if holder is not None:
+                    os.rename(holder / "previous", out_dir)
+                raise
+            fresh = None
+        except OSError as err:
+            raise OutputFolderError(f"cannot write the output folder {out_dir}: "
+                                    f"{err.strerror or err}; the previous folder is unchanged") from err
+        finally:
+            if fresh is not None:  # the half-written folder
+                shutil.rmtree(fresh, ignore_errors=True)
+            if holder is not None and out_dir.exists():  # the replaced one, unless it could not go back
+                shutil.rmtree(holder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """While a folder is written, SIGTERM (a closing terminal, `kill`, a service stopping) is
+    taken like Ctrl-C, so replace_folder's clean-up runs instead of the process dying with a temporary
+    folder left beside the output. Signals can only be handled on the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
     finally:
-        if fresh is not None:  # the half-written folder
-            shutil.rmtree(fresh, ignore_errors=True)
-        if holder is not None and out_dir.exists():  # the replaced one, unless it could not go back
-            shutil.rmtree(holder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
                  extra_files: dict[str, bytes] | None = None) -> None:
     """Replace out_dir, atomically, by the complete output folder of a timetable. `extra_files`
     (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites."""
-    check_replaceable(out_dir)  # before rendering: a refused folder costs nothing
+    check_replaceable(out_dir, {"input": source})  # before rendering: a refused folder costs nothing
     files = output_files(result, source)
     files.update(extra_files or {})
     replace_folder(out_dir, files)
@@ -249,6 +299,7 @@ def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResul
                      unscheduled: Iterable[Unscheduled], source: Path | str | None = None,
                      minimal: bool = True) -> None:
     """Replace out_dir, atomically, by explanation.txt, solve.json and unscheduled.csv only."""
+    check_replaceable(out_dir, {"input": source})
     replace_folder(out_dir, _infeasible_files(reasons, result, unscheduled, source, minimal))
 
 

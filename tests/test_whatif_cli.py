@@ -164,7 +164,7 @@ def test_out_may_not_be_the_baseline_however_spelt_nor_inside_it(week, tmp_path)
     for out in (base, base.parent / "." / base.name, base / ".." / base.name, base / "inner"):
         result = whatif(input_dir, base, out, "--drop", "P1")
         assert result.exit_code == 2, result.output
-        assert "Invalid value for '--out'" in result.output and "baseline is never modified" in result.output
+        assert "--out" in result.output and "baseline is never modified" in result.output
     assert snapshot(base) == before
 
 
