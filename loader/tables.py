@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -37,9 +38,21 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 TABLE_ORDER: tuple[str, ...] = tuple(COLUMNS)
 REQUIRED_TABLES: tuple[str, ...] = ("settings", "inspectors", "people", "rooms", "activities")
 
-# Control characters nobody can see in a spreadsheet (C0 and C1, which calendars and .xlsx refuse);
-# tab and line breaks are kept in free text.
-_HIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What is read at most (SECURITY.md), so a damaged or hostile file is refused in seconds instead of
+# filling the memory: far above a real inspection (2,000 activities and 5,000 people unpack to
+# about 5 MB of workbook and a few thousand rows).
+MAX_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
+MAX_ROWS = 100_000  # per table
+MAX_COLUMNS = 1_000  # per table, the lead's own `#` columns included
+MAX_WORKBOOK_BYTES = 32 * 2**20  # a workbook's parts, unpacked
+# Python's csv module refuses fields over 128 KB with an error naming no cell: let them through to
+# the located "too long" problem below.
+csv.field_size_limit(max(csv.field_size_limit(), 2**20))
+
+# Control characters nobody can see in a spreadsheet (C0 and C1, which calendars and .xlsx refuse),
+# and the Unicode line and paragraph separators, which some calendar, CSV and JavaScript readers
+# take for a line end: tab and ordinary line breaks are kept in free text.
+_HIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 # Where a CSV cell held bytes that are not UTF-8 (decoded with surrogateescape).
 _NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
 _UNSHOWN = frozenset({"Cc", "Cs", "Zl", "Zp"})  # controls, stray bytes, line separators
@@ -122,8 +135,13 @@ def _known_table(name: str, problems: list[Problem], where: str) -> str | None:
     return None
 
 
-def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, list[list[str]] | None]:
-    grids: dict[str, list[list[str]] | None] = {}
+# A table as read: (row number as the spreadsheet shows it, cells as text) for each row that may
+# hold something; rows a workbook does not store are simply absent.
+Grid = list[tuple[int, list[str]]]
+
+
+def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, Grid | None]:
+    grids: dict[str, Grid | None] = {}
     for file in sorted(folder.iterdir()):
         if file.suffix.lower() != ".csv" or not file.is_file():
             continue
@@ -144,19 +162,25 @@ def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, list[li
     return grids
 
 
-def _csv_grid(name: str, data: bytes, problems: list[Problem]) -> list[list[str]] | None:
+def _csv_grid(name: str, data: bytes, problems: list[Problem]) -> Grid | None:
     # surrogateescape keeps going past bytes that are not UTF-8, so each bad cell can be located.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
     except csv.Error as err:
         problems.append(Problem(name, None, None, f"is not a readable CSV file ({err})"))
         return None
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, list[list[str]]] | None:
+def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, Grid | None] | None:
     import openpyxl  # only workbooks need it
 
+    unpacked = _unpacked_size(path)
+    if unpacked is not None and unpacked > MAX_WORKBOOK_BYTES:
+        problems.append(Problem(str(path), None, None, f"is too large: it unpacks to "
+                                f"{unpacked / 2**20:.0f} MB, and at most {MAX_WORKBOOK_BYTES // 2**20} MB "
+                                "are read; keep only the inspection's tables in it"))
+        return None
     try:
         # data_only: the values Excel shows, not the formulas behind them.
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -164,7 +188,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, list[list[s
         problems.append(Problem(str(path), None, None, f"cannot be opened as an .xlsx workbook "
                                 f"({type(err).__name__}): save it again from Excel as .xlsx"))
         return None
-    grids: dict[str, list[list[str]]] = {}
+    grids: dict[str, Grid | None] = {}
     try:
         for sheet in book.worksheets:
             name = _known_table(sheet.title, problems, "the sheet")
@@ -173,7 +197,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, list[list[s
             if name in grids:
                 problems.append(Problem(name, None, None, "two sheets hold this table: keep one"))
                 continue
-            grids[name] = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            grids[name] = _sheet_grid(book, sheet, name, problems)
     except Exception as err:  # a damaged sheet part
         problems.append(Problem(str(path), None, None, f"cannot be read as an .xlsx workbook "
                                 f"({type(err).__name__}): save it again from Excel as .xlsx"))
@@ -181,6 +205,148 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, list[list[s
     finally:
         book.close()
     return grids
+
+
+def _unpacked_size(path: Path) -> int | None:
+    """The bytes a workbook's parts unpack to (None when it is not a zip file: openpyxl says so)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+
+
+def _sheet_grid(book, sheet, name: str, problems: list[Problem]) -> Grid | None:
+    """The rows of one sheet. The sheet's own XML is scanned first, since what the sheet declares
+    cannot be trusted: its size (`<dimension>`) may be stale, which would drop rows and columns,
+    or absurd (A1:XFD1048576), which would make a reader build billions of empty cells."""
+    # A read-only sheet keeps the path of its XML part; openpyxl opens it the same way.
+    with book._archive.open(sheet._worksheet_path) as xml:
+        scan = scan_sheet(xml)
+    where = "the sheet"
+    if scan.rows > MAX_ROWS or scan.columns > MAX_COLUMNS:
+        problems.append(Problem(name, None, None, f"{where} holds data as far as cell "
+                                f"{_letter(scan.columns - 1)}{scan.rows}; at most {MAX_ROWS:,} rows and "
+                                f"{MAX_COLUMNS:,} columns are read: delete what lies beyond the table"))
+        return None
+    if scan.declared and (scan.rows > scan.declared[0] or scan.columns > scan.declared[1]):
+        problems.append(Problem(name, None, None, f"{where} says it ends at cell "
+                                f"{_letter(scan.declared[1] - 1)}{scan.declared[0]} but holds data as far "
+                                f"as {_letter(scan.columns - 1)}{scan.rows}: the program that wrote it "
+                                "left its size out of date, so other programs may not see every row; "
+                                "open it in Excel and save it again"))
+    for first, last in scan.merged:
+        problems.append(Problem(name, first[0], None, f"cells {_letter(first[1] - 1)}{first[0]}:"
+                                f"{_letter(last[1] - 1)}{last[0]} are merged, and only the first of "
+                                "them holds the value: unmerge them and fill in each cell"))
+    for row, column, formula in scan.uncalculated:
+        problems.append(Problem(name, row, None, f"cell {_letter(column - 1)}{row} holds a formula "
+                                f"({show(formula)}) whose value was never calculated: open the workbook "
+                                "in Excel and save it again, or type the value"))
+    if not scan.rows:
+        return []
+    sheet.reset_dimensions()  # read every row and column that holds data, and no further
+    rows = sheet.iter_rows(min_row=1, max_row=scan.rows, values_only=True)
+    return [(number, [_cell_text(v) for v in row]) for number, row in enumerate(rows, start=1) if row]
+
+
+@dataclass
+class SheetScan:
+    """What a worksheet's XML really holds."""
+
+    declared: tuple[int, int] | None = None  # (rows, columns) its <dimension> claims
+    rows: int = 0  # the last row with a cell holding a value
+    columns: int = 0  # the last column with a cell holding a value
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    uncalculated: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
+
+
+def scan_sheet(xml) -> SheetScan:
+    """One streaming pass over a worksheet's XML (a file object): its declared size, the extent of
+    the cells holding a value, merged ranges, and formulas saved without their value (written by a
+    program, never opened in Excel: they would read as blank). expat's callbacks build nothing, so
+    memory stays flat and the pass costs a fraction of reading the values."""
+    from xml.parsers.expat import ParserCreate
+
+    scan = SheetScan()
+    cell: dict[str, object] = {}  # the cell being read: row, column, type, value, formula
+    at = {"row": 0, "column": 0, "text": None}
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag == "row":
+            at["row"], at["column"] = int(attributes.get("r") or at["row"] + 1), 0
+        elif tag == "c":
+            reference = attributes.get("r")
+            row, column = _coordinate(reference) if reference else (at["row"], at["column"] + 1)
+            at["row"], at["column"] = row, column
+            cell.clear()
+            cell.update(row=row, column=column, type=attributes.get("t"), value="", formula=None)
+        elif tag in ("v", "t", "f") and cell:
+            at["text"] = []
+        elif tag == "dimension" and attributes.get("ref"):
+            low_row, low_column, high_row, high_column = _range(attributes["ref"])
+            scan.declared = (high_row, high_column) if high_row else None
+        elif tag == "mergeCell" and attributes.get("ref"):
+            low_row, low_column, high_row, high_column = _range(attributes["ref"])
+            if high_row and (low_row, low_column) != (high_row, high_column):
+                scan.merged.append(((low_row, low_column), (high_row, high_column)))
+
+    def text(data: str) -> None:
+        if at["text"] is not None:
+            at["text"].append(data)
+
+    def end(tag: str) -> None:
+        tag = tag.rpartition(":")[2]
+        if tag in ("v", "t") and cell and at["text"] is not None:
+            cell["value"] = str(cell["value"]) + "".join(at["text"])
+            at["text"] = None
+        elif tag == "f" and cell and at["text"] is not None:
+            cell["formula"] = "=" + "".join(at["text"])
+            at["text"] = None
+        elif tag == "c" and cell:
+            row, column = int(cell["row"]), int(cell["column"])
+            if cell["value"]:
+                scan.rows, scan.columns = max(scan.rows, row), max(scan.columns, column)
+            elif cell["formula"] is not None and cell["type"] != "str":  # a text formula may give ""
+                scan.uncalculated.append((row, column, str(cell["formula"])))
+            cell.clear()
+
+    parser = ParserCreate(namespace_separator=":")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = text
+    parser.ParseFile(xml)
+    return scan
+
+
+_COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def _coordinate(reference: str) -> tuple[int, int]:
+    """'B12' -> (12, 2); ValueError for anything else (a damaged sheet)."""
+    match = _COORDINATE.fullmatch(reference)
+    if not match:
+        raise ValueError(f"not a cell reference: {reference!r}")
+    return int(match[2]), _column_number(match[1].upper())
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _range(reference: str) -> tuple[int, int, int, int]:
+    """'A1:U30' -> (1, 1, 30, 21); a single cell is a range of one; zeros when unreadable."""
+    try:
+        corners = [_coordinate(part) for part in reference.split(":")]
+    except ValueError:
+        return 0, 0, 0, 0
+    return (*corners[0], *corners[-1])
 
 
 def _cell_text(value: object) -> str:
@@ -224,10 +390,13 @@ def normalise_column(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def _table_from_grid(name: str, grid: list[list[str]], problems: list[Problem]) -> Table | None:
+def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | None:
     """Find the header, check the columns, and keep the non-blank rows with their numbers."""
-    numbered = [(index + 1, row) for index, row in enumerate(grid)]
-    filled = [(number, row) for number, row in numbered if any(cell.strip() for cell in row)]
+    filled = [(number, row) for number, row in grid if any(cell.strip() for cell in row)]
+    if filled and (filled[-1][0] > MAX_ROWS or max(len(row) for _, row in filled) > MAX_COLUMNS):
+        problems.append(Problem(name, None, None, f"is too large: at most {MAX_ROWS:,} rows and "
+                                f"{MAX_COLUMNS:,} columns are read"))
+        return None
     if not filled:
         problems.append(Problem(name, None, None, "is empty: it needs a header row with the column "
                                 "names"))
@@ -280,7 +449,11 @@ def _table_from_grid(name: str, grid: list[list[str]], problems: list[Problem]) 
                 continue
             if column not in known:  # an unknown column, already reported on the header
                 continue
-            if _NOT_UTF8.search(text):
+            if len(text) > MAX_CELL_CHARACTERS:
+                problems.append(Problem(name, number, column, f"holds {len(text):,} characters; a cell "
+                                        f"may hold at most {MAX_CELL_CHARACTERS:,}"))
+                unreadable.add(column)
+            elif _NOT_UTF8.search(text):
                 problems.append(Problem(name, number, column, "holds characters that are not UTF-8 "
                                         "text: save the file as 'CSV UTF-8'"))
                 unreadable.add(column)
