@@ -5,17 +5,33 @@ here, in one place; nothing a user can do shows a traceback.
 """
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
 import click
 
-from models import InputError, Infeasible, ScheduleError
+from models import InputError, Infeasible, ScheduleError, TimeLimitReached
 
 
 # CP-SAT takes a 32-bit seed; more workers than this only thrash a laptop.
 SEED = click.IntRange(-(2**31), 2**31 - 1)
 WORKERS = click.IntRange(1, 64)
+
+
+class _Seconds(click.FloatRange):
+    """A time limit: at least 0.1 s, and a real number (FloatRange lets nan and inf through)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds(min=0.1)
 
 
 class _Commands(click.Group):
@@ -29,6 +45,11 @@ class _Commands(click.Group):
             for problem in err.problems:
                 click.echo(f"  - {problem}", err=True)
             ctx.exit(2)
+        except TimeLimitReached as err:
+            click.echo("No timetable holding every 'must' activity was found in time:", err=True)
+            for reason in err.reasons:
+                click.echo(f"  - {reason}", err=True)
+            ctx.exit(1)
         except Infeasible as err:
             click.echo("No timetable can hold every 'must' activity:", err=True)
             for reason in err.reasons:
@@ -76,7 +97,7 @@ def validate(input_path: Path) -> None:
 @click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Output folder (replaced atomically).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
               help="Seconds to search; stops early when proven optimal.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--workers", type=WORKERS, default=2, show_default=True)
@@ -128,7 +149,7 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
               help="What starts before this has happened: frozen, and nothing moves before it.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for the new timetable (replaced atomically; not the baseline).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
               help="Seconds to search; stops early when the fewest changes are proven.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--workers", type=WORKERS, default=2, show_default=True)
@@ -147,7 +168,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     inspection = load_inspection(input_path)
     request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
                      unavailable=tuple(_period(inspection, text) for text in unavailable),
-                     now=_day_time(inspection, now_text, "--now") if now_text else None)
+                     now=_day_time(inspection, now_text, "--now") if now_text is not None else None)
     baseline = _read_baseline(baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
@@ -334,7 +355,7 @@ def _changes_text(changes, counted: int, proven_minimal: bool | None, outbox: in
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--time-limit", type=SECONDS, default=30.0, show_default=True,
               help="Seconds to spend looking for the smallest set of clashing requirements.")
 def explain(input_path: Path, time_limit: float) -> None:
     """Say why INPUT's musts cannot all be held (or that they can)."""

@@ -76,16 +76,38 @@ def render_request(request: WhatIf) -> bytes:
 
 
 def read_request(directory: Path) -> WhatIf | None:
-    """The what-if recorded in an output folder (None for a plain solve's folder)."""
+    """The what-if recorded in an output folder (None for a plain solve's folder); a file edited
+    into another shape is an InputError naming what is wrong."""
     path = Path(directory) / REQUEST_FILE
     if not path.exists():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return WhatIf(drop=tuple(data["drop"]), unavailable=tuple(tuple(u) for u in data["unavailable"]),
-                      now=tuple(data["now"]) if data["now"] else None)
-    except (ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError) as err:
         raise InputError([Problem(REQUEST_FILE, None, None, f"cannot be read: {err}")]) from None
+    if not isinstance(data, dict):
+        return _bad_request("it must hold an object with drop, unavailable and now")
+    drop, unavailable, now = data.get("drop", []), data.get("unavailable", []), data.get("now")
+    if not (isinstance(drop, list) and all(isinstance(i, str) for i in drop)):
+        return _bad_request("drop must be a list of ids")
+    if not (isinstance(unavailable, list) and all(
+            isinstance(u, list) and len(u) == 4 and isinstance(u[0], str) and _minutes_of_week(u[1:2], u[2:])
+            for u in unavailable)):
+        return _bad_request('each item of unavailable must be ["ID", day 0-4, start, end] (minutes)')
+    if now is not None and not (isinstance(now, list) and len(now) == 2 and _minutes_of_week(now[:1], now[1:])):
+        return _bad_request("now must be null or [day 0-4, minute]")
+    return WhatIf(drop=tuple(drop), unavailable=tuple(tuple(u) for u in unavailable),
+                  now=tuple(now) if now is not None else None)
+
+
+def _minutes_of_week(days: list, minutes: list) -> bool:
+    """Days 0-4 and minutes 0-1440, as whole numbers (JSON's true is no number here)."""
+    whole = all(type(v) is int for v in days + minutes)
+    return whole and all(0 <= d <= 4 for d in days) and all(0 <= m <= 24 * 60 for m in minutes)
+
+
+def _bad_request(message: str):
+    raise InputError([Problem(REQUEST_FILE, None, None, f"cannot be read: {message}")])
 
 
 def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change],

@@ -15,7 +15,10 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from models import Infeasible, InputError, Inspection, Problem, ScheduleError, SolveResult, Timetable, Unscheduled
+from models import (
+    Infeasible, InputError, Inspection, Problem, ScheduleError, SolveResult, TimeLimitReached, Timetable,
+    Unscheduled,
+)
 from exporters.ics import invite_filename, render_calendar, render_invite
 from exporters.timetable_csv import (
     csv_text, read_timetable, render_timetable_csv, render_unscheduled_csv, unscheduled_csv,
@@ -199,7 +202,11 @@ def _infeasible_files(reasons: Iterable[str], result: SolveResult | None,
                       unscheduled: Iterable[Unscheduled], source: Path | str | None,
                       minimal: bool) -> dict[str, bytes]:
     unscheduled = tuple(unscheduled)
-    lines = ["No timetable can hold every 'must' activity. These requirements cannot all hold:", ""]
+    if result is not None and result.status == "UNKNOWN":  # the time limit ran out, nothing proven
+        lines = ["No timetable holding every 'must' activity was found in time:", ""]
+        minimal = True  # no set of clashing requirements to be minimal or not
+    else:
+        lines = ["No timetable can hold every 'must' activity. These requirements cannot all hold:", ""]
     lines += [f"- {reason}" for reason in reasons]
     if not minimal:
         lines += ["", "The search for a smaller set ran out of time: this set may not be minimal."]
@@ -308,9 +315,10 @@ def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Inf
     """The folder a search whose musts cannot all be held leaves (exit 1, SPEC §6): its
     explanation, and the musts involved in unscheduled.csv."""
     involved = [inspection.activity_by_id[a] for a in err.activity_ids]
-    unscheduled = [Unscheduled(a.id, a.priority, "a must that cannot be held with the others: see explanation.txt")
-                   for a in involved]
-    result = SolveResult(status="INFEASIBLE", timetable=None, objective=0, best_bound=0,
+    why = ("a must not placed before the time limit ran out" if isinstance(err, TimeLimitReached)
+           else "a must that cannot be held with the others")
+    unscheduled = [Unscheduled(a.id, a.priority, f"{why}: see explanation.txt") for a in involved]
+    result = SolveResult(status=err.status, timetable=None, objective=0, best_bound=0,
                          wall_seconds=0.0, seed=seed)
     write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
 

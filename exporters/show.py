@@ -9,6 +9,7 @@ in for names), so `schedule show DIR` needs no input tables.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -168,6 +169,24 @@ def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem]) -
 
 
 # --- the terminal view ---------------------------------------------------------------------------
+# A terminal obeys escape sequences in what it prints: a title in a hand-edited timetable.csv could
+# set the window title, hide text, or show a link (OSC 8) that goes elsewhere than it says. Whole
+# sequences go first (CSI, OSC/DCS/APC/PM up to their terminator, two-character ESC ones), then
+# any control character left, and the invisible bidirectional overrides that reorder what is shown.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing the screen
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC and friends
+    r"|\x1b[ -/]*[0-~]")  # the rest: ESC and one final character
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print to a terminal: escape sequences and control characters removed (a tab
+    or line break becomes a space)."""
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\t\n\r\u2028\u2029" else "", text)
+
+
 def render_table(timetable: Timetable, by: str | None = None, resource_id: str | None = None,
                  width: int = 120) -> str:
     """The week as terminal tables: one per day, or one per room / inspector / person (only
@@ -198,7 +217,8 @@ def render_week(week: ShownWeek, by: str | None = None, resource_id: str | None 
     shown += [_table(heading, rows, by) for heading, rows in groups.items()]
     if by is None and week.not_held:
         shown.append(f"Not held ({len(week.not_held)}):")
-        shown += [f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}" for u in week.not_held]
+        shown += [printable(f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}")
+                  for u in week.not_held]
     return plain_text(shown, width)
 
 
@@ -228,7 +248,7 @@ def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
     title = heading if by is None else f"{by.capitalize()} {heading}: {len(rows)} session(s)"
     columns = ["Day"] * (by is not None) + ["Time", "Title", "Type"] + ["Room"] * (by != "room") \
         + ["Inspectors", "Attendees"]
-    table = Table(title=Text(title), title_justify="left", expand=True)
+    table = Table(title=Text(printable(title)), title_justify="left", expand=True)
     for column in columns:
         if column in ("Day", "Time"):
             table.add_column(column, no_wrap=True)
@@ -241,5 +261,5 @@ def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
             "Attendees": ", ".join(s.attendee_names),
         }
         # Text, not str: a title like "[bold]" prints as written, never as rich markup.
-        table.add_row(*(Text(cells[c]) for c in columns))
+        table.add_row(*(Text(printable(cells[c])) for c in columns))
     return table

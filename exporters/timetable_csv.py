@@ -18,6 +18,9 @@ TIMETABLE_COLUMNS = ("occurrence_id", "activity_id", "title", "type", "date", "d
                      "room", "site", "inspectors", "attendees", "sequence")
 UNSCHEDULED_COLUMNS = ("activity_id", "priority", "reason")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# An occurrence's SEQUENCE goes up by one per published change: a million is far beyond any week,
+# and keeps the number well inside the 32-bit INTEGER calendars store it in.
+MAX_SEQUENCE = 1_000_000
 
 
 def csv_text(columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> str:
@@ -80,14 +83,18 @@ def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
     except (OSError, UnicodeDecodeError) as err:
         problems.append(Problem(table, None, None, f"cannot be read as UTF-8 text ({err})"))
         return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:  # e.g. a field over the csv module's limit, hand-pasted into the file
+        problems.append(Problem(table, None, None, f"cannot be read as CSV ({err})"))
+        return []
+    header = [h.strip().lower() for h in (rows[0] if rows else [])]
     if tuple(header) != columns:
         found = ",".join(header) or "nothing"
         problems.append(Problem(table, 1, None, f"the header must be {','.join(columns)}; found {found}"))
         return []
     out = []
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(columns):
@@ -142,8 +149,11 @@ def _session(inspection: Inspection, number: int, row: dict[str, str],
         if unknown:
             bad(column, f"unknown id(s): {', '.join(unknown)}")
     sequence_text = row["sequence"].strip() or "0"
-    if not sequence_text.isdigit():
+    if not (sequence_text.isascii() and sequence_text.isdigit()):  # '²' is a digit but no number
         bad("sequence", f"{row['sequence']!r} is not a whole number")
+    elif len(sequence_text) > len(str(MAX_SEQUENCE)) or int(sequence_text) > MAX_SEQUENCE:
+        bad("sequence", f"{sequence_text[:20]}{'…' * (len(sequence_text) > 20)} is more than any "
+                        f"calendar sequence: at most {MAX_SEQUENCE:,}")
     problems.extend(found)
     if found:
         return None

@@ -42,6 +42,7 @@ class Infeasible(ScheduleError):
     """No timetable can keep every rule and hold every must; `reasons` are plain sentences."""
 
     exit_code = 1
+    status = "INFEASIBLE"  # as solve.json reports it
 
     def __init__(self, reasons: list[str] | tuple[str, ...], minimal: bool = True,
                  activity_ids: tuple[str, ...] = ()):
@@ -56,3 +57,10 @@ class MailError(ScheduleError):
     holds exactly what the server accepted before, so running again sends only the rest."""
 
     exit_code = 3
+
+
+class TimeLimitReached(Infeasible):
+    """The search ran out of time before any timetable holding every must was found, and nothing
+    was proven impossible either: a longer time limit may find one."""
+
+    status = "UNKNOWN"

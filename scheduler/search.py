@@ -9,6 +9,8 @@ from typing import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
+from models import TimeLimitReached
+
 Progress = Callable[[float, int, int, int], None]  # elapsed, objective, bound, sessions held
 
 STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
@@ -93,3 +95,11 @@ class Watcher(cp_model.CpSolverSolutionCallback):
         if self.on_progress:
             held = sum(self.boolean_value(h) for h in self.week.vars.held.values())
             self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
+
+
+def time_limit_reached(time_limit: float) -> TimeLimitReached:
+    """The search stopped with no timetable holding every must and nothing proven: the limit was
+    too short, which is all that can be said (the greedy hint's misses are no proof of anything)."""
+    return TimeLimitReached([f"the time limit ({time_limit:g} s) ran out before a timetable holding "
+                             "every must was found, and no clash between the musts was proven: "
+                             "give a longer --time-limit"])

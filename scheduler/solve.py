@@ -19,7 +19,7 @@ from scheduler.explain import explain_infeasible
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import precheck
-from scheduler.search import Progress, Watcher, make_solver, run_search
+from scheduler.search import Progress, Watcher, make_solver, run_search, time_limit_reached
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
@@ -51,14 +51,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if interrupted:
             raise KeyboardInterrupt
-        placed = {s.occurrence_id for s in greedy}
-        missing = tuple(dict.fromkeys(o.activity.id for o in inspection.occurrences
-                                      if o.is_must and o.id not in placed))
-        raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
-                          "every must was found; no conflict was proven, so a longer --time-limit may "
-                          "find one. The quick first-fit could not place: "
-                          + ", ".join(f"'{inspection.activity_by_id[a].title}'" for a in missing)],
-                         minimal=False, activity_ids=missing)
+        raise time_limit_reached(time_limit)
     objective = int(round(solver.objective_value))
     bound = int(round(solver.best_objective_bound))
     sessions = week.read(solver)

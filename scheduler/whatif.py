@@ -26,6 +26,7 @@ from scheduler.explain import explanation, involved_activities
 from scheduler.greedy import FirstFit
 from scheduler.precheck import precheck
 from scheduler.replan import MustsUnholdable, NoneInTime, ReplanSearch, pin
+from scheduler.search import time_limit_reached
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
@@ -64,8 +65,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     except MustsUnholdable:
         _explain(_with_frozen_as_fixed(adjusted, frozen), request, narrowed)
     except NoneInTime:
-        raise Infeasible([f"the time limit ({time_limit:g} s) was reached before a timetable holding "
-                          "every must was found"], minimal=False) from None
+        raise time_limit_reached(time_limit) from None
 
     sessions = [frozen.get(s.occurrence_id, s) for s in found.sessions]
     sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]

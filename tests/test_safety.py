@@ -135,3 +135,127 @@ def test_sigterm_during_the_write_leaves_no_temporary_folder_and_the_previous_on
     assert child.returncode == 143, (child.returncode, child.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert snapshot(previous) == {"solve.json": b"{}", "timetable.csv": b"kept"}
+
+
+# --- hand-edited output folders: exit 2 naming the file, never a traceback ----------------------
+def edited_copy(base: Path, where: Path, column: str, value: str, row: int = 0) -> Path:
+    """A copy of an output folder with one timetable.csv cell edited by hand."""
+    import shutil
+
+    shutil.copytree(base, where)
+    path = where / "timetable.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    rows[row][column] = value
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return where
+
+
+@pytest.mark.parametrize("sequence", ["²", "9" * 30, "١"])
+def test_a_sequence_that_is_no_sane_number_is_named(solved, tmp_path, sequence):
+    input_dir, base = solved
+    edited = edited_copy(base, tmp_path / "edited", "sequence", sequence)
+    for args in (["check", input_dir, edited],
+                 ["whatif", input_dir, "--baseline", edited, "--drop", "P1", "--out", tmp_path / "out"]):
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        assert "  - timetable.csv, row 2, column sequence: " in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_timetable_field_longer_than_the_csv_module_reads_is_no_traceback(solved, tmp_path):
+    input_dir, base = solved
+    edited = edited_copy(base, tmp_path / "edited", "title", "t" * 140_000)
+    for args in (["check", input_dir, edited], ["show", edited]):
+        result = run(*args)
+        assert result.exit_code in (0, 2), result.output
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("request_json", [
+    '{"drop": 5, "unavailable": [], "now": null}', "[1]", '{"drop": [], "unavailable": [[1]], "now": [1]}',
+    '{"drop": [], "unavailable": [["P1", 9, 0, 60]], "now": null}', '{"drop": [], "unavailable": [], "now": [1]}',
+    '{"drop": [], "unavailable": [], "now": [true, 600]}', "not json"])
+def test_a_hand_edited_whatif_json_is_named(solved, tmp_path, request_json):
+    import shutil
+
+    input_dir, base = solved
+    folder = shutil.copytree(base, tmp_path / "whatif")
+    (folder / "whatif.json").write_text(request_json)
+    result = run("check", input_dir, folder)
+    assert result.exit_code == 2, result.output
+    assert "  - whatif.json: cannot be read: " in result.output
+
+
+# --- options and commands ------------------------------------------------------------------------
+@pytest.mark.parametrize("limit", ["nan", "inf", "NaN", "1e999"])
+def test_time_limits_that_are_no_number_of_seconds_are_refused(solved, tmp_path, limit):
+    input_dir, _ = solved
+    result = run("solve", input_dir, "--out", tmp_path / "out", "--time-limit", limit)
+    assert result.exit_code == 2, result.output
+    assert "is not a number of seconds" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_now_is_refused(solved, tmp_path):
+    input_dir, base = solved
+    result = run("whatif", input_dir, "--baseline", base, "--drop", "P1", "--now", "", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "--now" in result.output and "is not a day and a time" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_init_into_a_folder_that_cannot_be_made_exits_2(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = run("init", tmp_path / "afile" / "work")
+    assert result.exit_code == 2, result.output
+    assert f"cannot write the example into {tmp_path / 'afile' / 'work'}" in result.output
+
+
+def test_init_into_a_folder_that_has_the_example_exits_2(tmp_path):
+    assert run("init", tmp_path).exit_code == 0
+    result = run("init", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "already exist: nothing was written" in result.output
+
+
+def test_a_time_limit_too_short_says_so_with_status_unknown(solved, tmp_path, monkeypatch):
+    """The search stopping with nothing found is not a proof that the musts clash; on main before
+    the fix it said "No timetable can hold every 'must'", status INFEASIBLE, with an empty list of
+    what the first-fit could not place."""
+    import importlib
+
+    from ortools.sat.python import cp_model
+
+    input_dir, _ = solved
+    monkeypatch.setattr(importlib.import_module("scheduler.solve"), "run_search", lambda solver, model, callback=None: (cp_model.UNKNOWN, False))
+    out = tmp_path / "out"
+    result = run("solve", input_dir, "--out", out, "--time-limit", "0.1")
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        "No timetable holding every 'must' activity was found in time:",
+        "  - the time limit (0.1 s) ran out before a timetable holding every must was found, and no "
+        "clash between the musts was proven: give a longer --time-limit"]
+    assert json.loads((out / "solve.json").read_text())["status"] == "UNKNOWN"
+    explanation = (out / "explanation.txt").read_text()
+    assert explanation.startswith("No timetable holding every 'must' activity was found in time:")
+    assert "cannot all hold" not in explanation and "may not be minimal" not in explanation
+
+
+# --- the terminal ----------------------------------------------------------------------------------
+def test_show_prints_no_terminal_control_sequence(solved, tmp_path):
+    _, base = solved
+    title = ("\x1b]8;;https://evil.example\x1b\\Practitioners\x1b]8;;\x1b\\ \x1b]0;window title\x07"
+             "\x9b31mgroup\u202e\x1b[2J")
+    edited = edited_copy(base, tmp_path / "edited", "title", title)
+    with (edited / "unscheduled.csv").open("a", encoding="utf-8", newline="") as handle:
+        handle.write('CT1,low,"why \x1b]0;title\x07 not"\r\n')
+    result = run("show", edited)
+    assert result.exit_code == 0, result.output
+    for char in "\x1b\x07\x9b\u202e":
+        assert char not in result.output
+    assert "Practitioners group" in " ".join(result.output.split())
+    assert "why  not" in result.output
