@@ -156,11 +156,13 @@ def output_files(result: SolveResult, source: Path | str | None) -> dict[str, by
         "unscheduled.csv": render_unscheduled_csv(timetable).encode("utf-8"),
     }
     attending = {rid for s in timetable.sessions for rid in s.everyone}
-    for who in (*inspection.inspectors, *inspection.people):
-        if who.id in attending:
-            files[f"calendars/{who.id}.ics"] = render_calendar(timetable, who.id)
-    for session in timetable.sorted_sessions():
-        files[f"invites/{invite_filename(session.occurrence_id)}"] = render_invite(timetable, session)
+    named = [(f"calendars/{who.id}.ics", who.id) for who in (*inspection.inspectors, *inspection.people)
+             if who.id in attending]
+    named += [(f"invites/{invite_filename(s.occurrence_id)}", s) for s in timetable.sorted_sessions()]
+    check_unique_names([name for name, _ in named])
+    for name, what in named:
+        files[name] = render_invite(timetable, what) if name.startswith("invites/") \
+            else render_calendar(timetable, what)
     for name, render in _views().items():
         files[name] = render(timetable)
     files.update(input_copy(source))
@@ -196,6 +198,21 @@ def read_baseline(folder: Path | str, inspection: Inspection) -> tuple[Timetable
         raise InputError([Problem(f"{copy}/{p.table}.csv" if p.table else str(copy), p.row, p.column, p.message)
                           for p in err.problems]) from None
     return read_timetable(made_from, folder), None
+
+
+def check_unique_names(names: Iterable[str]) -> None:
+    """Refuse two files under one name in any letter case, before anything is written: names come
+    from ids, and on Windows and macOS `LM-CSC.ics` and `lm-csc.ics` are one file, so one session's
+    invite would silently replace another's."""
+    seen: dict[str, str] = {}
+    for name in names:
+        taken = seen.get(name.casefold())
+        seen[name.casefold()] = name
+        if taken is not None:
+            raise OutputFolderError(f"two files of the output folder would both be named {taken}"
+                                    f"{'' if taken == name else f' (as {name})'}; nothing was written: "
+                                    "give activities, inspectors and people ids that differ in more "
+                                    "than letter case")
 
 
 def _infeasible_files(reasons: Iterable[str], result: SolveResult | None,
@@ -298,6 +315,7 @@ def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | 
     (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites."""
     check_replaceable(out_dir, {"input": source})  # before rendering: a refused folder costs nothing
     files = output_files(result, source)
+    check_unique_names([*files, *(extra_files or {})])
     files.update(extra_files or {})
     replace_folder(out_dir, files)
 
@@ -323,6 +341,6 @@ def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Inf
     write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
 
 
-__all__ = ["OutputFolderError", "check_replaceable", "input_copy", "input_sha256", "output_files",
+__all__ = ["OutputFolderError", "check_replaceable", "check_unique_names", "input_copy", "input_sha256", "output_files",
            "read_baseline", "replace_folder", "solve_summary", "write_infeasible", "write_infeasible_error",
            "write_output"]

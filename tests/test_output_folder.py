@@ -338,3 +338,24 @@ def test_an_infeasible_run_without_a_result_still_says_so(tmp_path):
     write_infeasible(tmp_path / "out", ["A must be held on Monday, which is a bank holiday"], None, [])
     summary = json.loads((tmp_path / "out" / "solve.json").read_text())
     assert summary == {"status": "INFEASIBLE", "scheduled": 0, "unscheduled": 0}
+
+
+# --- file names from ids ---------------------------------------------------------------------------
+def test_two_sessions_whose_invites_share_a_file_name_in_any_case_write_nothing(tmp_path, views):
+    """On Windows and macOS `LM-CSC.ics` and `lm-csc.ics` are one file: one invite would replace
+    the other (on main before the fix, 49 sessions gave 47 invites)."""
+    insp = inspection(inspectors=[inspector("OF1")], people=[person("P1")], rooms=[room("R1")],
+                      activities=[activity("LM-CSC", title="One"), activity("lm-csc", title="Two")])
+    t = timetable(insp, session("LM-CSC", 0, 9 * 60, 10 * 60, "R1", ("OF1",), ("P1",)),
+                  session("lm-csc", 1, 9 * 60, 10 * 60, "R1", ("OF1",), ("P1",)))
+    with pytest.raises(OutputFolderError, match="would both be named invites/LM-CSC.ics"):
+        write_output(result_of(t), tmp_path / "out", source=None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_whatif_file_may_not_take_the_name_of_another(previous, views):
+    """An activity `FG1.cancel` has the invite of FG1's cancellation for the people taken out."""
+    out, before = previous
+    with pytest.raises(OutputFolderError, match="would both be named invites/FG1.ics"):
+        write_output(result_of(small_timetable()), out, source=None, extra_files={"invites/fg1.ics": b"x"})
+    assert snapshot(out) == before

@@ -259,3 +259,22 @@ def test_show_prints_no_terminal_control_sequence(solved, tmp_path):
         assert char not in result.output
     assert "Practitioners group" in " ".join(result.output.split())
     assert "why  not" in result.output
+
+
+def test_a_baseline_that_lost_a_must_is_named_as_such(solved, tmp_path):
+    """On main before the fix: exit 1, "'Keep in Touch' on Mon ... no start time fits"."""
+    import shutil
+
+    input_dir, base = solved
+    edited = shutil.copytree(base, tmp_path / "edited")
+    path = edited / "timetable.csv"
+    path.write_bytes(b"".join(line for line in path.read_bytes().splitlines(keepends=True)
+                              if not line.startswith(b"KIT@Mon,")))
+    result = run("whatif", input_dir, "--baseline", edited, "--drop", "P1", "--out", tmp_path / "out",
+                 "--time-limit", 2, "--workers", 1)
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[1:] == [
+        "  - timetable.csv, column occurrence_id: the baseline does not hold the must 'Keep in Touch' "
+        "(KIT@Mon), which the input asks for: its row was taken out of the baseline's timetable.csv, "
+        "or the baseline was made from another input; put the row back, or solve the week again"]
+    assert not (tmp_path / "out").exists()
