@@ -255,13 +255,13 @@ def _umask() -> int:
 
 
 def replace_folder(out_dir: Path | str, files: dict[str, bytes], marker: str = MARKER,
-                   option: str = "--out") -> None:
+                   option: str = "--out", keep: dict[str, Path | str | None] | None = None) -> None:
     """Put exactly `files` at out_dir: written into a temporary sibling folder, then swapped in
     (old folder renamed away, new renamed in, old deleted). Until the swap the previous folder is
     untouched; if the swap fails it is renamed back. Only a folder holding `marker` (or an empty
-    one) is replaced."""
+    one) is replaced, and never one that is, holds or lies inside a path of `keep`."""
     out_dir = Path(os.path.abspath(out_dir))  # `..` resolved by name, a symlink left a symlink
-    check_replaceable(out_dir, marker=marker, option=option)
+    check_replaceable(out_dir, keep, marker=marker, option=option)
     parent = out_dir.parent
     fresh = holder = None
     with _terminate_as_interrupt():

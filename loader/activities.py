@@ -20,6 +20,13 @@ INSPECTORATE_ITEMS: tuple[str, ...] = INSPECTORATES + ("any",)
 
 
 class ActivitiesReader(SettingsReader):
+    def cancel_file_clash(self, activity_id: str) -> str | None:
+        """The activity already read whose invite file names would meet this one's: a what-if writes
+        `X.cancel.ics` for the people taken out of X, which is also activity `X.cancel`'s invite."""
+        key = activity_id.lower()
+        other = key.removesuffix(".cancel") if key.endswith(".cancel") else key + ".cancel"
+        return self.activity_ids.get(other)
+
     def read_activity(self, cells: Cells) -> Activity | None:
         activity_id = cells.id("id")
         if activity_id is None:
@@ -28,6 +35,12 @@ class ActivitiesReader(SettingsReader):
             other = self.activity_ids[activity_id.lower()]
             cells.problem("id", f"activity '{activity_id}' is already defined in row "
                                 f"{self.activity_rows[other]}")
+            activity_id = None
+        elif clash := self.cancel_file_clash(activity_id):
+            named = max(clash, activity_id, key=len)
+            cells.problem("id", f"'{activity_id}' and activity '{clash}' (row {self.activity_rows[clash]}) "
+                                f"would share the file name {named}.ics (the invite of one, the "
+                                "cancellations of the other): choose another id")
             activity_id = None
         else:
             self.activity_rows[activity_id] = cells.number

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 from models import DAYS, Problem
 from loader.tables import Row, show
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+# Letters, digits, '.', '_' and '-', starting with a letter or digit (SPEC §2): ids become file
+# names, and '.x' is hidden while '.' and '..' are no file at all.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _INT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
@@ -102,7 +104,7 @@ class Cells:
     def valid_id(self, column: str, text: str) -> bool:
         if not ID_PATTERN.fullmatch(text):
             self.problem(column, f"'{show(text)}' is not a valid id: use only letters, digits, "
-                                 "'.', '_' and '-'")
+                                 "'.', '_' and '-', starting with a letter or digit")
             return False
         if len(text) > MAX_ID_LENGTH:
             self.problem(column, f"'{show(text)}' is too long for an id: use at most "

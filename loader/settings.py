@@ -14,6 +14,9 @@ from loader.tables import show
 
 DAY_MINUTES = 24 * 60
 DEFAULT_SETTINGS = Settings(week_start=date(2000, 1, 3))  # a Monday; only the other defaults are used
+# The Mondays a week may start on: calendars, time zone rules and date arithmetic (a week starting
+# 9999-12-27 ends in year 10000) all hold well inside them.
+FIRST_MONDAY, LAST_MONDAY = date(2000, 1, 3), date(2099, 12, 28)
 SETTING_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 _TIME_SETTINGS = ("day_start", "day_end", "lunch_earliest", "lunch_latest")
 _TEXT_SETTINGS = ("inspection_name", "local_authority", "organiser_name")
@@ -69,6 +72,8 @@ class SettingsReader:
                 "organiser_email is blank: give the scheduling mailbox that sends the invitations "
                 "(Outlook needs an organiser, who is not one of the attendees)"))
         self.week_start = values.pop("week_start", None)
+        if "timezone" in values and self.week_start is not None:
+            self.check_calendar_zone(str(values["timezone"]), rows["timezone"])
         settings = self.check_day_hours(values, rows, bad)
         self.settings = settings
         return settings
@@ -81,6 +86,10 @@ class SettingsReader:
             if monday is not None and monday.weekday() != 0:
                 cells.problem("value", f"{monday.isoformat()} is a {monday.strftime('%A')}: "
                                        "week_start must be the Monday of the on-site week")
+                return None
+            if monday is not None and not FIRST_MONDAY <= monday <= LAST_MONDAY:
+                cells.problem("value", f"{monday.isoformat()} is not a plausible inspection week: give "
+                                       f"a Monday from {FIRST_MONDAY.year} to {LAST_MONDAY.year}")
                 return None
             return monday
         if key in _TIME_SETTINGS:
@@ -97,6 +106,15 @@ class SettingsReader:
                 return None
             return zone or None
         return cells.text("value") or None
+
+    def check_calendar_zone(self, zone: str, row: int) -> None:
+        """A zone the invites cannot describe is said now, not after a whole search."""
+        from exporters.ics import CalendarError, vtimezone_lines  # the one place that knows the rule
+
+        try:
+            vtimezone_lines(zone, self.week_start.year)
+        except CalendarError as err:
+            self.problems.append(Problem("settings", row, "value", str(err)))
 
     def check_day_hours(self, values: dict[str, object], rows: dict[str, int], bad: set[str]
                         ) -> Settings:

@@ -284,7 +284,8 @@ def write_dry_run(plan: SendPlan, out_dir: Path) -> list[SentMessage]:
         by_person[(person.name, "")] = [n for occ in person.occurrences for n in emls.get(occ, ())]
     rows = sorted((name, email, ";".join(names)) for (name, email), names in by_person.items())
     files[RECIPIENTS_CSV] = csv_text(("person", "email", "files"), rows).encode("utf-8")
-    replace_folder(out_dir, files, marker=RECIPIENTS_CSV, option="--dry-run folder")
+    replace_folder(out_dir, files, marker=RECIPIENTS_CSV, option="--dry-run folder",
+                   keep={"output folder": plan.folder})
     return made
 
 

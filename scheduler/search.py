@@ -97,9 +97,13 @@ class Watcher(cp_model.CpSolverSolutionCallback):
             self.on_progress(elapsed, int(self.objective_value), int(self.best_objective_bound), held)
 
 
-def time_limit_reached(time_limit: float) -> TimeLimitReached:
+def time_limit_reached(time_limit: float, not_placed: dict[str, str] | None = None) -> TimeLimitReached:
     """The search stopped with no timetable holding every must and nothing proven: the limit was
-    too short, which is all that can be said (the greedy hint's misses are no proof of anything)."""
-    return TimeLimitReached([f"the time limit ({time_limit:g} s) ran out before a timetable holding "
-                             "every must was found, and no clash between the musts was proven: "
-                             "give a longer --time-limit"])
+    too short. `not_placed` (activity id -> title): the musts the quick first-fit could not place
+    either, worth naming when there are any (they are no proof of a clash)."""
+    reasons = [f"the time limit ({time_limit:g} s) ran out before a timetable holding every must was "
+               "found, and no clash between the musts was proven: give a longer --time-limit"]
+    if not_placed:
+        reasons.append("the quick first-fit could not place these musts either: "
+                       + ", ".join(f"'{title}'" for title in not_placed.values()))
+    return TimeLimitReached(reasons, activity_ids=tuple(not_placed or ()))

@@ -51,7 +51,9 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if interrupted:
             raise KeyboardInterrupt
-        raise time_limit_reached(time_limit)
+        placed = {s.occurrence_id for s in greedy}
+        raise time_limit_reached(time_limit, {o.activity.id: o.activity.title for o in inspection.occurrences
+                                              if o.is_must and o.id not in placed})
     objective = int(round(solver.objective_value))
     bound = int(round(solver.best_objective_bound))
     sessions = week.read(solver)

@@ -288,7 +288,9 @@ def broken_structure(draw) -> Broken:
         return Broken(tables, None, {name: data[:cut] + b'"' + data[cut:]})
     if kind == "huge field":  # beyond the csv module's field size limit
         data = _cells_bytes(tables, name)
-        return Broken(tables, f"  - {name}: is not a readable CSV file",
+        # Over what a cell may hold (loader.tables.MAX_CELL_CHARACTERS): the cell is named.
+        return Broken(tables, f"  - {name}, row {len(rows) + 2}, column {present[0]}: holds 140,000 "
+                      "characters; a cell may hold at most 32,767",
                       {name: data + b'"' + b"x" * 140_000 + b'"\r\n'})
     if kind == "nul byte":
         data = _cells_bytes(tables, name)

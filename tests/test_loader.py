@@ -392,7 +392,8 @@ BROKEN = [
      ("activities", 5, "fixed_start", "'2pm' is not a time HH:MM (24-hour, e.g. 09:30)")),
     # ids and references
     ("rooms", 2, {"id": "V 1"},
-     ("rooms", 4, "id", "'V 1' is not a valid id: use only letters, digits, '.', '_' and '-'")),
+     ("rooms", 4, "id", "'V 1' is not a valid id: use only letters, digits, '.', '_' and '-', "
+                        "starting with a letter or digit")),
     ("rooms", 2, {"id": "cq1"},
      ("rooms", 4, "id", "'cq1' is already used in inspectors, row 4: ids must be unique across "
                         "inspectors, people and rooms")),

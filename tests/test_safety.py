@@ -278,3 +278,85 @@ def test_a_baseline_that_lost_a_must_is_named_as_such(solved, tmp_path):
         "(KIT@Mon), which the input asks for: its row was taken out of the baseline's timetable.csv, "
         "or the baseline was made from another input; put the row back, or solve the week again"]
     assert not (tmp_path / "out").exists()
+
+
+# --- settings and ids validate must catch (on main before the fix: OK, then a crash or lost files)
+def validated(tmp_path: Path, edit) -> object:
+    data = feasible_base()
+    edit(data)
+    write_tables(data, csv_dir=tmp_path / "input")
+    return run("validate", tmp_path / "input")
+
+
+def setting(data, key: str, value: str) -> None:
+    rows = [row for row in data["settings"] if row["key"] != key]
+    data["settings"][:] = rows + [{"key": key, "value": value}]
+
+
+@pytest.mark.parametrize("monday", ["9999-12-27", "0001-01-01"])
+def test_a_week_start_at_the_ends_of_the_calendar_is_refused(tmp_path, monday):
+    def edit(data):
+        setting(data, "week_start", monday)
+        for table in ("activities", "unavailability"):
+            for row in data[table]:
+                for column in ("days", "day"):
+                    if column in row:
+                        row[column] = row[column].replace("2025-11-12", "Wed").replace("2025-11-13", "Thu")
+    result = validated(tmp_path, edit)
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[1:] == [
+        f"  - settings, row 7, column value: {monday} is not a plausible inspection week: give a Monday "
+        "from 2000 to 2099"]
+    solved = run("solve", tmp_path / "input", "--out", tmp_path / "out", "--time-limit", 2)
+    assert solved.exit_code == 2 and not (tmp_path / "out").exists()
+
+
+def test_a_time_zone_no_invite_can_describe_is_refused_by_validate(tmp_path):
+    result = validated(tmp_path, lambda data: setting(data, "timezone", "Africa/Casablanca"))
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[1] == (
+        "  - settings, row 8, column value: settings timezone 'Africa/Casablanca' does not switch to "
+        "and from summer time once a year by a fixed weekday rule, so no Outlook-safe VTIMEZONE can be "
+        "written; use Europe/London")
+
+
+@pytest.mark.parametrize("bad_id", [".LM-CSC", ".", "..", "_x", "-x"])
+def test_an_id_must_start_with_a_letter_or_digit(tmp_path, bad_id):
+    result = validated(tmp_path, lambda data: data["activities"][1].update(id=bad_id))
+    assert result.exit_code == 2, result.output
+    assert (f"  - activities, row 3, column id: '{bad_id}' is not a valid id: use only letters, "
+            "digits, '.', '_' and '-', starting with a letter or digit") in result.output
+
+
+def test_ids_that_differ_only_in_letter_case_are_refused(tmp_path):
+    def edit(data):
+        data["activities"][2]["id"] = data["activities"][1]["id"].lower()
+        data["activities"][2]["after"] = ""
+    result = validated(tmp_path, edit)
+    assert result.exit_code == 2, result.output
+    assert "  - activities, row 4, column id: activity 'fg1' is already defined in row 3" in result.output
+
+
+def test_an_activity_named_like_another_ones_cancellation_file_is_refused(tmp_path):
+    result = validated(tmp_path, lambda data: data["activities"].append(
+        dict(data["activities"][3], id="FG1.cancel")))
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[1:] == [
+        "  - activities, row 7, column id: 'FG1.cancel' and activity 'FG1' (row 3) would share the file "
+        "name FG1.cancel.ics (the invite of one, the cancellations of the other): choose another id"]
+
+
+def test_a_dry_run_folder_may_not_hold_the_output_folder_it_sends(solved, tmp_path):
+    import shutil
+
+    _, base = solved
+    work = tmp_path / "W"
+    work.mkdir()
+    (work / "recipients.csv").write_text("person,email,files\r\n")  # an earlier dry run's folder
+    shutil.copytree(base, work / "out")
+    before = snapshot(work)
+    for dry_run in (work, work / "out", work / "out" / "eml"):
+        result = run("send", work / "out", "--dry-run", dry_run)
+        assert result.exit_code == 2, result.output
+        assert "the output folder is never modified" in result.output
+    assert snapshot(work) == before
