@@ -231,7 +231,14 @@ def _sheet_grid(book, sheet, name: str, problems: list[Problem]) -> Grid | None:
                                 f"{_letter(scan.columns - 1)}{scan.rows}; at most {MAX_ROWS:,} rows and "
                                 f"{MAX_COLUMNS:,} columns are read: delete what lies beyond the table"))
         return None
-    if scan.declared and (scan.rows > scan.declared[0] or scan.columns > scan.declared[1]):
+    if scan.declared and (scan.declared[0] > MAX_ROWS or scan.declared[1] > MAX_COLUMNS):
+        problems.append(Problem(name, None, None, f"{where} says it runs to cell "
+                                f"{_letter(scan.declared[1] - 1)}{scan.declared[0]}, beyond the "
+                                f"{MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns read, although its data "
+                                f"ends at {_letter(max(scan.columns, 1) - 1)}{max(scan.rows, 1)}: the "
+                                "program that wrote it gave it a wrong size; open it in Excel and save "
+                                "it again"))
+    elif scan.declared and (scan.rows > scan.declared[0] or scan.columns > scan.declared[1]):
         problems.append(Problem(name, None, None, f"{where} says it ends at cell "
                                 f"{_letter(scan.declared[1] - 1)}{scan.declared[0]} but holds data as far "
                                 f"as {_letter(scan.columns - 1)}{scan.rows}: the program that wrote it "
