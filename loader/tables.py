@@ -45,6 +45,7 @@ MAX_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
 MAX_ROWS = 100_000  # per table
 MAX_COLUMNS = 1_000  # per table, the lead's own `#` columns included
 MAX_WORKBOOK_BYTES = 32 * 2**20  # a workbook's parts, unpacked
+_EACH_LISTED = 20  # merged ranges and formulas without a value listed one by one, per sheet
 # Python's csv module refuses fields over 128 KB with an error naming no cell: let them through to
 # the located "too long" problem below.
 csv.field_size_limit(max(csv.field_size_limit(), 2**20))
@@ -244,14 +245,18 @@ def _sheet_grid(book, sheet, name: str, problems: list[Problem]) -> Grid | None:
                                 f"as {_letter(scan.columns - 1)}{scan.rows}: the program that wrote it "
                                 "left its size out of date, so other programs may not see every row; "
                                 "open it in Excel and save it again"))
-    for first, last in scan.merged:
+    for first, last in scan.merged[:_EACH_LISTED]:
         problems.append(Problem(name, first[0], None, f"cells {_letter(first[1] - 1)}{first[0]}:"
                                 f"{_letter(last[1] - 1)}{last[0]} are merged, and only the first of "
                                 "them holds the value: unmerge them and fill in each cell"))
-    for row, column, formula in scan.uncalculated:
+    for row, column, formula in scan.uncalculated[:_EACH_LISTED]:
         problems.append(Problem(name, row, None, f"cell {_letter(column - 1)}{row} holds a formula "
                                 f"({show(formula)}) whose value was never calculated: open the workbook "
                                 "in Excel and save it again, or type the value"))
+    more = max(0, len(scan.merged) - _EACH_LISTED) + max(0, len(scan.uncalculated) - _EACH_LISTED)
+    if more:
+        problems.append(Problem(name, None, None, f"{where} has {more:,} more merged ranges or "
+                                "formulas without their value like those above"))
     if not scan.rows:
         return []
     sheet.reset_dimensions()  # read every row and column that holds data, and no further
