@@ -262,6 +262,10 @@ def _read_baseline(baseline_dir: Path, inspection):
     baseline, note = read_baseline(baseline_dir, inspection)
     if note:
         click.echo(f"Note: {note}.", err=True)
+    for oid in baseline.musts_missing():
+        click.echo(f"Note: the baseline does not hold the must '{baseline.inspection.occurrence_by_id[oid].activity.title}' "
+                   f"({oid}) and does not say why: its row was taken out of {baseline_dir / 'timetable.csv'}; "
+                   "the re-plan places it as new.", err=True)
     edits = edits_between(baseline.inspection, inspection)
     if not edits.nothing:
         click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))

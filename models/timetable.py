@@ -67,6 +67,14 @@ class Timetable:
             s for s in self.sorted_sessions() if resource_id in s.everyone or s.room_id == resource_id
         )
 
+    def musts_missing(self) -> tuple[str, ...]:
+        """Occurrence ids of musts neither held nor listed as not held: in a folder `schedule`
+        wrote there are none, so a baseline with some was edited by hand (a row taken out)."""
+        held = {s.occurrence_id for s in self.sessions}
+        listed = {u.occurrence_id or u.activity_id for u in self.unscheduled}
+        return tuple(o.id for o in self.inspection.occurrences
+                     if o.is_must and o.id not in held and o.id not in listed and o.activity.id not in listed)
+
     @property
     def held_weight(self) -> int:
         """SPEC §4.1: the priority weight of the optional occurrences held."""

@@ -262,7 +262,8 @@ def test_show_prints_no_terminal_control_sequence(solved, tmp_path):
 
 
 def test_a_baseline_that_lost_a_must_is_named_as_such(solved, tmp_path):
-    """On main before the fix: exit 1, "'Keep in Touch' on Mon ... no start time fits"."""
+    """On main before the fix: "'Keep in Touch' on Mon ... no start time fits" (exit 1); since the
+    re-plan places musts the baseline lacks, the note says why one is added."""
     import shutil
 
     input_dir, base = solved
@@ -272,12 +273,10 @@ def test_a_baseline_that_lost_a_must_is_named_as_such(solved, tmp_path):
                               if not line.startswith(b"KIT@Mon,")))
     result = run("whatif", input_dir, "--baseline", edited, "--drop", "P1", "--out", tmp_path / "out",
                  "--time-limit", 2, "--workers", 1)
-    assert result.exit_code == 2, result.output
-    assert result.output.splitlines()[1:] == [
-        "  - timetable.csv, column occurrence_id: the baseline does not hold the must 'Keep in Touch' "
-        "(KIT@Mon), which the input asks for: its row was taken out of the baseline's timetable.csv, "
-        "or the baseline was made from another input; put the row back, or solve the week again"]
-    assert not (tmp_path / "out").exists()
+    assert result.exit_code == 0, result.output
+    assert (f"Note: the baseline does not hold the must 'Keep in Touch' (KIT@Mon) and does not say why: "
+            f"its row was taken out of {edited / 'timetable.csv'}; the re-plan places it as new.") in result.output
+    assert "no start time fits" not in result.output
 
 
 # --- settings and ids validate must catch (on main before the fix: OK, then a crash or lost files)
