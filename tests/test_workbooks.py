@@ -3,7 +3,6 @@ made by its make.py): nothing in them is silently dropped, and no size they decl
 loader do more work than the cells they hold."""
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
