@@ -194,7 +194,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
               help="Answer on this existing Dask cluster instead (needs the [dask] extra).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for robustness.csv and robustness.html (replaced atomically).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--time-limit", type=SECONDS, default=10.0, show_default=True,
               help="Seconds per question (one re-plan on one CP-SAT worker).")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, workers: int | None,
@@ -214,14 +214,15 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     if workers and workers > cores():
         click.echo(f"Note: {workers} workers on {cores()} cores would only thrash; using {cores()}.", err=True)
         workers = cores()
-    _check_apart(baseline_dir, out_dir)
+    check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
     start = _day_time(inspection, from_text, "--from") if from_text else (0, inspection.settings.day_start)
     baseline = _read_baseline(baseline_dir, inspection)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
                        dask=dask_address, on_answer=progress)
-    replace_folder(out_dir, robustness_files(report, input_path))
+    replace_folder(out_dir, robustness_files(report, input_path),
+                   keep={"input": input_path, "baseline": baseline_dir})
     width = max(80, shutil.get_terminal_size((120, 24)).columns)
     click.echo(render_terminal(report, width=width, limit=ROBUSTNESS_ROWS_SHOWN), nl=False)
     click.echo(f"written to {out_dir}/ (robustness.csv, robustness.html)")
@@ -270,17 +271,6 @@ def _read_baseline(baseline_dir: Path, inspection):
     if not edits.nothing:
         click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))
     return baseline
-
-
-def _check_apart(baseline_dir: Path, out_dir: Path) -> None:
-    """--out replaces a folder: it may not be the baseline, hold it, or lie inside it."""
-    baseline, out = baseline_dir.resolve(), out_dir.resolve()
-    if out == baseline:
-        raise click.BadParameter("is the --baseline folder; the baseline is never modified: "
-                                 "choose another folder", param_hint="'--out'")
-    if baseline in out.parents or out in baseline.parents:
-        raise click.BadParameter("lies inside the --baseline folder or holds it; the baseline is never "
-                                 "modified: choose a folder beside it", param_hint="'--out'")
 
 
 def _known_id(inspection, resource_id: str, option: str) -> str:
