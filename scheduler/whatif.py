@@ -189,13 +189,13 @@ IN_THE_WAY_MARGIN = 60
 def _make_way(inspection: Inspection, week: WeekModel, fit: FirstFit, options: Options,
               fixed: set[str], depth: int = 2) -> FirstFit | None:
     """Hold a must that fits nowhere around the rest (None: no way found): at one of its starts,
-    take out the sessions in its way (sharing someone or its room, at about the same time; never
+    take out the sessions in its way (sharing someone or a room, at about the same time; never
     those in `fixed`), place it, then place them again first fit (their old start first), a must
     among them that fits nowhere making its own way in turn (to `depth`). The first start where
     every must finds a place and no optional is lost wins; else the one losing the least weight.
     (An edited must of all inspectors, moved an hour later, otherwise left the search without a
     first timetable for 30 s on the 110-row week.)"""
-    needs = options.could_involve()
+    needs = options.could_involve() | {r.id for r in options.rooms if not r.virtual}
     fixed = fixed | {options.occurrence.id}
     best: tuple[tuple[int, int], FirstFit] | None = None
     for t in options.starts:

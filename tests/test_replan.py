@@ -203,3 +203,16 @@ def test_nothing_edited_and_nobody_dropped_is_nothing_changed():
     assert changes == {} and result.changes == 0 and result.status == "OPTIMAL"
     assert result.timetable.sorted_sessions() == _baseline().sorted_sessions()
     assert changes_in_words(_baseline(), ()) == "nothing changed: kept all 4 sessions as they were"
+
+
+def test_the_search_starts_from_a_timetable_holding_every_must_even_when_one_must_make_way():
+    # FG's row now asks for Wed 09:00-10:00, and R1 is the only room left: INT (a must) holds it
+    # then, so first fit finds no place for FG until INT makes way (it moves to 10:00).
+    after = _edited(rooms=(room("R1"),), activities={
+        "FG": lambda a: replace(a, fixed_day=None, fixed_time=None, days=(WED,), latest=10 * H)})
+    baseline = timetable(_before(), *(s for s in _baseline().sessions if s.occurrence_id != "CT"),
+                         session("CT", THU, 9 * H, 10 * H, "R1", ("OF2",), ("P4",)))
+    result, changes = _replan(after, baseline)
+    assert dict(result.stats)["mended_score"] is not None  # the first-fit start held every must
+    assert changes == {"FG": "moved", "INT": "moved"} and result.changes_proven_minimal
+    assert (result.timetable.session("FG").day, result.timetable.session("FG").start) == (WED, 9 * H)
