@@ -109,6 +109,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--replan-time-limit", type=float, default=60.0)
+    parser.add_argument("--baseline-time-limit", type=float, default=None,
+                        help="seconds for each baseline solve (default: bench.bench's limit for its size)")
     parser.add_argument("--people", type=int, default=3, help="people to drop (one at a time)")
     parser.add_argument("--inspectors", type=int, default=99,
                         help="inspectors to try, busiest first, until one can drop out feasibly")
@@ -120,7 +122,8 @@ def main() -> None:
     print(" | ".join("---" for _ in header))
     for size in args.sizes:
         inspection = load(size, args.seed)
-        base = solve(inspection, time_limit=TIME_LIMITS.get(size, 120.0), seed=args.seed, workers=args.workers)
+        base = solve(inspection, time_limit=args.baseline_time_limit or TIME_LIMITS.get(size, 120.0),
+                     seed=args.seed, workers=args.workers)
         baseline = base.timetable
         print(f"baseline {size} rows: {base.status}, {len(baseline.sessions)} held, weight {base.objective}, "
               f"{base.wall_seconds:.0f} s", flush=True)

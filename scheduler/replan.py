@@ -187,7 +187,10 @@ class ReplanSearch:
             progress = None if on_progress is None else (
                 lambda elapsed, objective, bound, held: on_progress(elapsed, objective // scale, bound // scale, held))
             objective = scale * self.score + self.unchanged
-            solver, status, interrupted = search(objective, mended, (deadline - time.monotonic()) / 2, progress)
+            # Half the time, keeping the rest for phases 2 and 3; all of it when the start misses a
+            # must: finding any timetable is then the hard part, and a second try starts over.
+            share = 0.5 if mended_ok else 1.0
+            solver, status, interrupted = search(objective, mended, (deadline - time.monotonic()) * share, progress)
             if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
                 solver, status, interrupted = search(objective, mended, deadline - time.monotonic(), progress)
             if status == cp_model.INFEASIBLE:
