@@ -275,3 +275,16 @@ def test_the_same_replan_twice_writes_byte_identical_timetable_and_changes(week,
     assert len(rows(tmp_path / "a" / "changes.csv")) >= 2  # CT's inspector, and whatever was in R1 on Wednesday
     for name in ("timetable.csv", "changes.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_check_of_a_replan_folder_loads_no_solver(week, tmp_path):
+    import subprocess
+    import sys
+
+    input_dir, base = week
+    assert whatif(input_dir, base, tmp_path / "w", "--drop", "P1", "--now", "Tue 12:00").exit_code == 0
+    code = ("import sys; from click.testing import CliRunner; from cli import main; "
+            f"r = CliRunner().invoke(main, ['check', {str(input_dir)!r}, {str(tmp_path / 'w')!r}]); "
+            "assert r.exit_code == 0, r.output; "
+            "assert not [m for m in sys.modules if m.startswith('ortools')], 'ortools imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
