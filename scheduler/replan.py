@@ -3,18 +3,17 @@ may do, find the timetable with the most `held weight - change_cost x changes`, 
 changes, then the least change to each changed occurrence and solve's tie-breakers.
 
 Up to three searches:
-1. the score, and among equal scores the most occurrences unchanged, on all workers (up to half
-   the time unless proven sooner); skipped when the mended baseline reaches the score's ceiling
+1. the score, and among equal scores the most occurrences unchanged, on all workers (half the
+   time unless proven sooner); skipped when the mended baseline reaches the score's ceiling
    (every optional held, nothing changed);
 2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
 3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
-   one worker under a deterministic limit, so a proven answer is reproducible.
+   one worker (a tenth of the time), the occurrences kept unchanged staying so.
 The first version put all three levels in one scaled objective; with a busy inspector out of the
 110-row week it kept less (held weight 2868-2878 against 2884-2887 in three searches, in 30-60 s).
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,10 +26,9 @@ from scheduler.objective import tie_break_terms, total
 from scheduler.search import Watcher, make_solver, run_search
 from scheduler.week_model import WeekModel
 
-# Phase 2's share of the time left after phase 1; the rest is for phase 3.
-PHASE_2_SHARE = 0.8
-# Phase 3's budget in deterministic time (as scheduler.solve's tie-break), raised while time is left.
-LEAST_CHANGE_DETERMINISTIC_TIME = 0.2
+# Shares of --time-limit: phase 1 (when its start holds every must), phase 3; phase 2 has the rest.
+PHASE_1_SHARE = 0.5
+PHASE_3_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -162,37 +160,42 @@ class ReplanSearch:
         for k in self.keeps:
             k.hint(self.week.model, by_id.get(k.session.occurrence_id))
 
-    def run(self, mended: list[Session], mended_ok: bool, *, deadline: float, started: float, seed: int,
+    def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
             workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None) -> Found:
         """The three searches (module docstring). `mended` is the starting hint; `mended_ok` says it
         keeps every rule and holds every must, so it may prove the answer on its own; `pinned` are
-        the occurrences already pinned (the past)."""
+        the occurrences already pinned (the past). Each search gets a fixed share of `time_limit`,
+        never what the clock says is left, so that a search stopped on deterministic time
+        (scheduler.search) gives the same answer on every run."""
         m = self.week.model
         scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
 
-        def search(objective, hint: list[Session], seconds: float, progress):
+        def search(objective, hint: list[Session] | None, share: float, progress, workers: int = workers):
             m.maximize(objective)
-            self.hint(hint)
-            solver = make_solver(seed, workers, time_limit=seconds)
+            if hint is None:
+                m.clear_hints()
+            else:
+                self.hint(hint)
+            solver = make_solver(seed, workers, time_limit=share * time_limit)
             status, interrupted = run_search(solver, m, Watcher(self.week, started, progress))
             if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 raise KeyboardInterrupt
             return solver, status, interrupted
 
         interrupted = False
+        # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
+        # the start misses a must: finding any timetable is then the hard part.
+        first = PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
         if mended_ok and self.score_of(mended) == self.ceiling:
             sessions, score_proven, changes_proven = mended, True, True
             best = bound = self.ceiling
         else:
             progress = None if on_progress is None else (
                 lambda elapsed, objective, bound, held: on_progress(elapsed, objective // scale, bound // scale, held))
-            objective = scale * self.score + self.unchanged
-            # Half the time, keeping the rest for phases 2 and 3; all of it when the start misses a
-            # must: finding any timetable is then the hard part, and a second try starts over.
-            share = 0.5 if mended_ok else 1.0
-            solver, status, interrupted = search(objective, mended, (deadline - time.monotonic()) * share, progress)
-            if status == cp_model.UNKNOWN and not interrupted and deadline - time.monotonic() > 0.1:
-                solver, status, interrupted = search(objective, mended, deadline - time.monotonic(), progress)
+            # Only a start holding every must is a hint: CP-SAT's deterministic (interleaved) search
+            # aborts the process on a model with no solution that carries a hint.
+            solver, status, interrupted = search(scale * self.score + self.unchanged, mended if mended_ok else None,
+                                                 first, progress)
             if status == cp_model.INFEASIBLE:
                 raise MustsUnholdable()
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -204,49 +207,31 @@ class ReplanSearch:
 
         # 2. The fewest changes, at that score (unless every occurrence that can stay the same does).
         m.add(self.score >= best)
-        if not changes_proven and not interrupted and deadline - time.monotonic() > 0.1:
+        second = 1.0 - first - PHASE_3_SHARE
+        if not changes_proven and not interrupted and second > 0:
             progress = None if on_progress is None else (
                 lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
-            solver, status, interrupted = search(self.unchanged, sessions,
-                                                 (deadline - time.monotonic()) * PHASE_2_SHARE, progress)
+            solver, status, interrupted = search(self.unchanged, sessions, second, progress)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 sessions = self.week.read(solver)
                 changes_proven = score_proven and status == cp_model.OPTIMAL
 
-        # 3. Within those: the least change to each changed occurrence, then §4.2. What stays as it
-        #    was stays so; with nothing else held there is nothing left to decide.
+        # 3. Within those: the least change to each changed occurrence, then §4.2, on one worker.
+        #    What stays as it was stays so; with nothing else held there is nothing left to decide.
         by_id = _by_id(sessions)
         kept = {k.session.occurrence_id for k in self.changeable if k.same_as(by_id.get(k.session.occurrence_id))}
-        if not interrupted and deadline - time.monotonic() > 0.5 and not set(by_id) <= kept | pinned:
+        if not interrupted and not set(by_id) <= kept | pinned:
             for k in self.changeable:
                 if k.session.occurrence_id in kept:
                     m.add(k.unchanged == 1)
-            sessions = self._least_change(seed, mended, sessions, deadline) or sessions
+            parts = [(w, lit) for k in self.keeps for w, lit in k.parts]
+            tie_break = total(tie_break_terms(self.week.vars))
+            weight = _span(m, tie_break) + 1  # any part kept outweighs every tie-breaker
+            solver, status, interrupted = search(weight * sum(w * lit for w, lit in parts) + tie_break, sessions,
+                                                 PHASE_3_SHARE, None, workers=1)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                sessions = self.week.read(solver)
         return Found(sessions, best, bound, score_proven, changes_proven, interrupted)
-
-    def _least_change(self, seed: int, mended: list[Session], found: list[Session],
-                      deadline: float) -> list[Session] | None:
-        """Phase 3 on one worker under a deterministic limit, hinted with the mended baseline (not
-        the run-dependent answer of phase 2), so a proven answer comes out the same every run."""
-        week = self.week
-        parts = [(w, lit) for k in self.keeps for w, lit in k.parts]
-        tie_break = total(tie_break_terms(week.vars))
-        scale = _span(week.model, tie_break) + 1  # any part kept outweighs every tie-breaker
-        week.model.maximize(scale * sum(w * lit for w, lit in parts) + tie_break)
-        budget = LEAST_CHANGE_DETERMINISTIC_TIME
-        for hint in (mended, found):
-            self.hint(hint)
-            while deadline - time.monotonic() > 0.5:
-                solver = make_solver(seed, 1, time_limit=deadline - time.monotonic(), deterministic=budget)
-                status, interrupted = run_search(solver, week.model)
-                if interrupted:
-                    return None
-                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    return week.read(solver)
-                budget *= 4
-                if hint is mended:
-                    break  # one short try from the reproducible start, then from phase 2's answer
-        return None
 
 
 def _span(model: cp_model.CpModel, expression) -> int:

@@ -15,10 +15,11 @@ from scheduler.variables import Variables
 class WeekModel:
     """The CP-SAT model of one inspection week, with its variables and objective pieces."""
 
-    def __init__(self, inspection: Inspection, explain: bool = False, narrow=None):
+    def __init__(self, inspection: Inspection, explain: bool = False, narrow=None,
+                 candidates: Candidates | None = None):
         self.inspection = inspection
         self.model = cp_model.CpModel()
-        self.candidates = Candidates(inspection, narrow)
+        self.candidates = candidates or Candidates(inspection, narrow)
         self.vars = Variables(self.model, inspection, self.candidates, explain=explain)
         post_rules(self.vars)
         if not explain:

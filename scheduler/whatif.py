@@ -21,11 +21,11 @@ from models.changes import WhatIf, change_kind, changes_between, counted
 from models.dropout import NEEDS_SUBSTITUTE, apply_dropouts, frozen_sessions, now_minute
 from models.edits import Edits, edits_between
 from models.inspection import DAYS, format_minutes
-from scheduler.candidates import DAY, Options
+from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
 from scheduler.greedy import FirstFit
 from scheduler.precheck import precheck
-from scheduler.replan import MustsUnholdable, NoneInTime, ReplanSearch, pin
+from scheduler.replan import Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import time_limit_reached
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
@@ -45,23 +45,32 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     now = now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions if s.occurrence_id in known}
     narrowed = _narrowed(base, frozen, cancelled, edits, now)
-    week = WeekModel(adjusted, narrow=narrowed)
-    for options in week.candidates:
+    candidates = Candidates(adjusted, narrowed)
+    for options in candidates:
         if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
-    for s in frozen.values():
-        pin(week, s)
-    weights = {o.occurrence.id: o.occurrence.activity.weight for o in week.candidates
+    weights = {o.occurrence.id: o.occurrence.activity.weight for o in candidates
                if o.occurrence.id not in frozen and not o.occurrence.is_must and o.starts}
     kept = [s for oid, s in base.items() if oid not in frozen and s.activity_id not in cancelled]
-    can_stay = {s.occurrence_id for s in kept if _still_fits(adjusted, week.candidates[s.occurrence_id], s, now)}
-    search = ReplanSearch(week, weights, kept, inspection.settings.change_cost, can_stay)
-    mended = _mended(adjusted, week, baseline, base, frozen, cancelled, now)
-    mended_ok = _holds_every_must(week, mended, frozen)
+    can_stay = {s.occurrence_id for s in kept if _still_fits(adjusted, candidates[s.occurrence_id], s, now)}
+    mended = _mended(adjusted, candidates, baseline, base, frozen, cancelled, now)
+    mended_ok = _holds_every_must(adjusted, candidates, mended, frozen)
+    cost = inspection.settings.change_cost
     try:
-        found = search.run(mended, mended_ok, deadline=started + time_limit, pinned=set(frozen),
-                           started=started, seed=seed, workers=workers, on_progress=_progress_in_score(
-                               on_progress, inspection, baseline, frozen))
+        ceiling = sum(weights.values()) + cost * len(can_stay)
+        if mended_ok and sum(weights.get(s.occurrence_id, 0) for s in mended) == sum(weights.values()) \
+                and _nothing_to_decide(mended, can_stay, frozen, baseline):
+            # Every optional is held, every session stays as it was (or has happened) and nothing
+            # is added: the score's ceiling, so no search is needed.
+            found, search = Found(mended, ceiling, ceiling, True, True, False), None
+        else:
+            week = WeekModel(adjusted, candidates=candidates)
+            for s in frozen.values():
+                pin(week, s)
+            search = ReplanSearch(week, weights, kept, cost, can_stay)
+            found = search.run(mended, mended_ok, time_limit=time_limit, pinned=set(frozen),
+                               started=started, seed=seed, workers=workers, on_progress=_progress_in_score(
+                                   on_progress, inspection, baseline, frozen))
     except MustsUnholdable:
         _explain(_with_frozen_as_fixed(adjusted, frozen), request, narrowed)
     except NoneInTime:
@@ -70,17 +79,17 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     sessions = [frozen.get(s.occurrence_id, s) for s in found.sessions]
     sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]
     timetable = Timetable(adjusted, tuple(sessions))
-    unscheduled = _unscheduled(timetable, week, base, cancelled, edits, baseline.unscheduled, inspection)
+    unscheduled = _unscheduled(timetable, candidates, base, cancelled, edits, baseline.unscheduled, inspection)
     timetable = Timetable(adjusted, timetable.sessions, unscheduled)
     if check:
         _check(timetable, frozen)
     changes = counted(changes_between(baseline, timetable))
     held = Timetable(inspection, timetable.sessions).held_weight
-    cost = inspection.settings.change_cost
     score = held - cost * changes
     offset = _score_offset(inspection, baseline, frozen)
     # The first-fit re-plan the search starts from, for bench/ (None: it misses a must or breaks a rule).
-    stats = (("mended_score", offset + search.score_of(mended) if mended_ok else None),)
+    stats = (("mended_score", offset + found.score if search is None else
+              offset + search.score_of(mended) if mended_ok else None),)
     return SolveResult(
         status="OPTIMAL" if found.score_proven else "FEASIBLE", timetable=timetable,
         objective=score, best_bound=max(score, offset + found.bound), stats=stats,
@@ -125,12 +134,22 @@ def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: d
     return narrow
 
 
-def _holds_every_must(week: WeekModel, sessions: list[Session], frozen: dict[str, Session]) -> bool:
+def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: list[Session],
+                      frozen: dict[str, Session]) -> bool:
     """The sessions hold every must still open to the re-plan and keep every rule."""
     held = {s.occurrence_id for s in sessions}
-    if any(o.occurrence.is_must and o.starts and o.occurrence.id not in held for o in week.candidates):
+    if any(o.occurrence.is_must and o.starts and o.occurrence.id not in held for o in candidates):
         return False
-    return not whatif_violations(Timetable(week.inspection, tuple(sessions)), frozen)
+    return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
+
+
+def _nothing_to_decide(sessions: list[Session], can_stay: set[str], frozen: dict[str, Session],
+                       baseline: Timetable) -> bool:
+    """Every baseline session still to come that can stay as it was is held so, and nothing else
+    is held but the past."""
+    old = {s.occurrence_id: s for s in baseline.sessions}
+    same = {s.occurrence_id for s in sessions if change_kind(old.get(s.occurrence_id), s) is None}
+    return can_stay <= same and all(s.occurrence_id in same or s.occurrence_id in frozen for s in sessions)
 
 
 def _still_fits(inspection: Inspection, options: Options, s: Session, now: int) -> bool:
@@ -145,7 +164,7 @@ def _still_fits(inspection: Inspection, options: Options, s: Session, now: int) 
             and all(inspection.is_free(r, s.day, s.start, s.end) for r in s.everyone + (s.room_id,)))
 
 
-def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, base: dict[str, Session],
+def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable, base: dict[str, Session],
             frozen: dict[str, Session], cancelled: dict[str, str], now: int) -> list[Session]:
     """A starting point for the search: the baseline with each session the edits or dropouts broke
     re-placed first fit (its old start tried first, nothing before `now`) around the sessions that
@@ -157,17 +176,17 @@ def _mended(inspection: Inspection, week: WeekModel, baseline: Timetable, base: 
         if s.occurrence_id in frozen:
             fit.book(s)
         elif s.occurrence_id in base and s.activity_id not in cancelled:
-            options = week.candidates[s.occurrence_id]
+            options = candidates[s.occurrence_id]
             if _still_fits(inspection, options, s, now):
                 fit.book(s)
             else:
                 broken.append((s, options))
     broken.sort(key=lambda b: (not b[1].occurrence.is_must, -b[1].occurrence.activity.weight))
-    new = [o for o in week.candidates if o.occurrence.id not in base and o.starts]
+    new = [o for o in candidates if o.occurrence.id not in base and o.starts]
     new.sort(key=lambda o: (not o.occurrence.is_must, -o.occurrence.activity.weight))
     for options in [_old_start_first(o, s) for s, o in broken] + new:
         if fit.place(options) is None and options.occurrence.is_must:
-            fit = _make_way(inspection, week, fit, options, set(frozen)) or fit
+            fit = _make_way(inspection, candidates, fit, options, set(frozen)) or fit
     return fit.placed
 
 
@@ -186,7 +205,7 @@ def _old_start_first(options: Options, session: Session) -> Options:
 IN_THE_WAY_MARGIN = 60
 
 
-def _make_way(inspection: Inspection, week: WeekModel, fit: FirstFit, options: Options,
+def _make_way(inspection: Inspection, candidates: Candidates, fit: FirstFit, options: Options,
               fixed: set[str], depth: int = 2) -> FirstFit | None:
     """Hold a must that fits nowhere around the rest (None: no way found): at one of its starts,
     take out the sessions in its way (sharing someone or a room, at about the same time; never
@@ -210,10 +229,10 @@ def _make_way(inspection: Inspection, week: WeekModel, fit: FirstFit, options: O
         if trial.place(replace(options, starts=(t,))) is None:
             continue
         lost = 0
-        for s, other in sorted(((s, week.candidates[s.occurrence_id]) for s in in_way), key=_hardest_first):
+        for s, other in sorted(((s, candidates[s.occurrence_id]) for s in in_way), key=_hardest_first):
             if trial.place(_old_start_first(other, s)) is None:
                 if other.occurrence.is_must:
-                    trial = _make_way(inspection, week, trial, other, fixed, depth - 1) if depth > 1 else None
+                    trial = _make_way(inspection, candidates, trial, other, fixed, depth - 1) if depth > 1 else None
                     if trial is None:
                         break
                 else:
@@ -248,12 +267,12 @@ def _sequenced(session: Session, old: Session | None) -> Session:
     return replace(session, sequence=old.sequence + 1)
 
 
-def _unscheduled(timetable: Timetable, week: WeekModel, base: dict[str, Session],
+def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, Session],
                  cancelled: dict[str, str], edits: Edits, before: tuple[Unscheduled, ...],
                  inspection: Inspection) -> tuple[Unscheduled, ...]:
     original = inspection.activity_by_id  # the input's priorities (`adjusted` made cancelled ones low)
     out = []
-    for u in unscheduled_reasons(timetable, week.candidates):
+    for u in unscheduled_reasons(timetable, candidates):
         reason = cancelled.get(u.activity_id)
         if reason is not None:  # also when an earlier what-if of the chain cancelled it
             day = u.occurrence_id.split("@")[1] if "@" in u.occurrence_id else None
