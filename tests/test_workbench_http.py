@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from cli import main
+from tests.test_send import smtp_server  # noqa: F401  (a fixture: a real SMTP server on 127.0.0.1)
 from fixtures.example import example_tables, write_tables
 from workbench import create_app
 from workbench.app import CSP, MAX_UPLOAD, TOKEN_COOKIE
@@ -123,10 +124,60 @@ def test_problems_are_listed_with_sheet_row_column_and_activity(tmp_path):
     assert row and row.group(1).startswith(tables["activities"][2]["id"])
 
 
+def test_replan_with_an_edited_workbook_cancels_what_was_removed(solved, tmp_path):
+    """'I edited the workbook': the upload is re-planned against the current timetable's input/;
+    an activity taken out of the workbook is cancelled, and shows so in the changes table."""
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    held = {line.split(",")[0] for line in
+            (root / "runs" / current / "out" / "timetable.csv").read_text().splitlines()[1:]}
+    tables = example_tables(rows=20, seed=7)
+    removed = next(a for a in tables["activities"] if a["priority"] != "must" and a["id"] in held)
+    tables["activities"].remove(removed)
+    edited = write_tables(tables, xlsx_path=tmp_path / "edited.xlsx")[0]
+    client.post("/replan/start", data={"csrf": csrf, "time_limit": "10"},
+                files={"workbook": ("edited.xlsx", edited.read_bytes())})
+    assert wait_for_search(client)["state"] == "done"
+    page = client.get("/replan").text
+    table = page[page.index('data-testid="changes"'):]
+    assert re.search(rf'<tr class="change-cancelled"><td><span class="title">[^<]*</span><span class="sub">{removed["id"]}</span>', table)
+
+
+def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_server):
+    """Send runs mail.send_folder on the current run: a dry-run preview first, then a real send to
+    a local SMTP server, recorded in sent.csv, after which nothing is left to send."""
+    import zipfile
+    from io import BytesIO
+
+    from mail import read_ledger
+
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    out = root / "runs" / current / "out"
+    page = client.get("/send").text
+    assert current in page and 'data-testid="send-plan"' in page
+    client.post("/send/preview", data={"csrf": csrf, "run": current})
+    page = client.get(f"/send?run={current}").text
+    assert 'data-testid="preview"' in page and not (out / "sent.csv").exists()  # a preview sends nothing
+    emls = zipfile.ZipFile(BytesIO(client.get(f"/zip/{current}/preview").content)).namelist()
+    invites = sorted(p.name for p in (out / ("outbox" if (out / "changes.csv").exists() else "invites")).glob("*.ics"))
+    assert len([n for n in emls if n.endswith(".eml")]) == len(invites) >= 1
+
+    handler, port = smtp_server()
+    sent = client.post("/send/start", data={"csrf": csrf, "run": current, "smtp_host": "127.0.0.1",
+                                             "smtp_port": str(port), "smtp_security": "none"})
+    assert sent.status_code == 200 and 'data-testid="send-report"' in sent.text
+    assert len(handler.received) == len(read_ledger(out)) == len(invites)
+    assert "0 to send now" in client.get(f"/send?run={current}").text
+    wrong = client.post("/send/start", data={"csrf": csrf, "run": current, "smtp_host": "127.0.0.1",
+                                              "smtp_port": str(port), "smtp_security": "tls-please"})
+    assert wrong.status_code == 400
+
+
 # --- security ---------------------------------------------------------------------------------------
 def test_every_page_carries_a_csp_that_loads_nothing_from_other_hosts(solved):
     _, client, _ = solved
-    for path in ("/inspection", "/solve", "/week", "/replan", "/downloads", "/static/app.js"):
+    for path in ("/inspection", "/solve", "/week", "/replan", "/send", "/downloads", "/static/app.js"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-security-policy"] == CSP
@@ -142,6 +193,7 @@ def test_posts_without_the_csrf_token_change_nothing(solved, workbook):
         assert client.post("/solve/start", data={**data, "time_limit": "1"}).status_code == 403
         assert client.post("/inspection/example", data=data).status_code == 403
         assert client.post("/adopt", data={**data, "run": "001-solve"}).status_code == 403
+        assert client.post("/send/start", data={**data, "run": "001-solve", "smtp_host": "127.0.0.1"}).status_code == 403
     assert sorted(p.name for p in (root / "runs").iterdir()) == before
 
 
@@ -291,3 +343,4 @@ def test_serve_refuses_another_host_without_a_token(tmp_path, monkeypatch):
     assert f"http://192.0.2.7:8765/?token={TOKEN}" in ok.output
     local = CliRunner().invoke(main, ["serve", str(tmp_path / "new"), "--no-browser", "--port", "9000"])
     assert local.exit_code == 0 and started[-1]["host"] == "127.0.0.1" and (tmp_path / "new" / "runs").is_dir()
+

@@ -14,13 +14,16 @@ import hmac
 import io
 import json
 import logging
+import os
 import secrets
+import threading
 import time
 import zipfile
 from functools import lru_cache
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -47,7 +50,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 CSP_WEEK_FILE = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
 ZIP_PARTS = {"invites": "invites/", "calendars": "calendars/", "outbox": "outbox/", "all": ""}
 NAV = (("inspection", "Inspection"), ("solve", "Solve"), ("week", "Week"), ("replan", "Re-plan"),
-       ("downloads", "Downloads"))
+       ("send", "Send"), ("downloads", "Downloads"))
+PREVIEW = "preview"  # a run's `schedule send --dry-run` folder, beside its out/
 
 
 def create_app(workspace: Path | str, token: str | None = None,
@@ -202,6 +206,54 @@ def create_app(workspace: Path | str, token: str | None = None,
             return await replan_page(request, error=_message(err), status=400)
         return RedirectResponse(f"/week?run={run.name}", 303)
 
+    # --- Send (the `schedule send` library: mail.send_folder) -------------------------------------
+    sending = threading.Lock()
+
+    async def send_page(request: Request, run: Run | None = None, report=None, error: str | None = None,
+                        status: int = 200) -> Response:
+        run = run or space.finished(request.query_params.get("run")) or space.current()
+        plan = preview = None
+        if run is not None:
+            plan, preview = _send_plan(run)
+        return page(request, "send.html", status, run=run, plan=plan, preview=preview, report=report,
+                    smtp=_smtp_defaults(), error=error, active="send")
+
+    async def send_preview(request: Request) -> Response:
+        from mail import send_folder
+
+        data = await form(request)
+        try:
+            run = space.run(str(data.get("run", "")))
+            await run_in_threadpool(send_folder, run.out, dry_run_dir=run.folder / PREVIEW)
+        except ScheduleError as err:
+            return await send_page(request, error=_message(err), status=400)
+        return RedirectResponse(f"/send?run={run.name}", 303)
+
+    async def send_start(request: Request) -> Response:
+        from mail import SmtpSettings, send_folder
+
+        data = await form(request)
+        if not sending.acquire(blocking=False):
+            return await send_page(request, error="a send is already under way: wait for it", status=409)
+        try:
+            run = space.run(str(data.get("run", "")))
+            port = str(data.get("smtp_port", "")).strip()
+            smtp = SmtpSettings(host=str(data.get("smtp_host", "")).strip(),
+                                port=int(port) if port.isdigit() else None,
+                                security=str(data.get("smtp_security", "starttls")),
+                                user=str(data.get("smtp_user", "")).strip() or None,
+                                password=str(data.get("smtp_password", "")) or None)
+            if not smtp.host:
+                raise ScheduleError("give the mail server")
+            report = await run_in_threadpool(send_folder, run.out, smtp)
+        except ValueError as err:  # an unknown security choice
+            return await send_page(request, error=str(err), status=400)
+        except ScheduleError as err:
+            return await send_page(request, error=_message(err), status=400)
+        finally:
+            sending.release()
+        return await send_page(request, run=run, report=report)
+
     # --- Downloads --------------------------------------------------------------------------------
     async def downloads(request: Request) -> Response:
         runs = [r for r in reversed(space.runs()) if r.finished]
@@ -223,9 +275,9 @@ def create_app(workspace: Path | str, token: str | None = None,
             run = space.run(request.path_params["run"])
         except ScheduleError:
             return PlainTextResponse("Not found", 404)
-        if part not in ZIP_PARTS or not run.finished:
+        if part not in (*ZIP_PARTS, PREVIEW) or not run.finished:
             return PlainTextResponse("Not found", 404)
-        data = _zip(run.out, ZIP_PARTS[part])
+        data = _zip(run.folder / PREVIEW, "") if part == PREVIEW else _zip(run.out, ZIP_PARTS[part])
         name = f"{run.name}-{part}.zip"
         return Response(data, media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -244,6 +296,9 @@ def create_app(workspace: Path | str, token: str | None = None,
         Route("/replan", replan_page),
         Route("/replan/start", replan_start, methods=["POST"]),
         Route("/adopt", adopt, methods=["POST"]),
+        Route("/send", send_page),
+        Route("/send/preview", send_preview, methods=["POST"]),
+        Route("/send/start", send_start, methods=["POST"]),
         Route("/downloads", downloads),
         Route("/download/{run}/{path:path}", download),
         Route("/zip/{run}/{part}", download_zip),
@@ -481,6 +536,28 @@ def _changes(run: Run) -> list[dict[str, str]] | None:
         row["new_room_name"] = rooms.get(row["new_room"], row["new_room"])
         row["notify_names"] = ", ".join(names.get(i, i) for i in row["notify"].split(";") if i)
     return rows
+
+
+def _send_plan(run: Run):
+    """What `schedule send` would send from the run, and its last preview's recipients.csv rows."""
+    from mail import RECIPIENTS_CSV, plan_send
+
+    try:
+        plan = plan_send(run.out)
+    except ScheduleError:
+        return None, None
+    recipients = run.folder / PREVIEW / RECIPIENTS_CSV
+    preview = list(csv.DictReader(io.StringIO(recipients.read_text(encoding="utf-8")))) \
+        if recipients.is_file() else None
+    return plan, preview
+
+
+def _smtp_defaults() -> dict[str, str]:
+    """The form's starting values, from the same environment variables `schedule send` reads
+    (never the password)."""
+    return {"host": os.environ.get("SCHEDULE_SMTP_HOST", ""), "port": os.environ.get("SCHEDULE_SMTP_PORT", ""),
+            "security": os.environ.get("SCHEDULE_SMTP_SECURITY", "starttls"),
+            "user": os.environ.get("SCHEDULE_SMTP_USER", "")}
 
 
 def _zip(folder: Path, prefix: str) -> bytes:
