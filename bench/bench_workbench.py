@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import time
+import urllib.request
 from pathlib import Path
 
 import httpx
@@ -55,6 +56,8 @@ def main() -> None:
                 driver.set_window_size(width, height)
                 shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
                 (args.out / f"{name}-{label}.png").write_bytes(base64.b64decode(shot["data"]))
+                if driver.execute_script("return document.body.scrollHeight > window.innerHeight"):
+                    driver.get_screenshot_as_file(str(args.out / f"{name}-{label}-top.png"))  # legible at full size
             driver.set_window_size(*WIDTHS["desktop"])
 
         def wait(testid: str, seconds: float = 300):
@@ -71,8 +74,8 @@ def main() -> None:
 
         # First page: cold (the server's first request) and with a workbook checked.
         started = time.perf_counter()
-        httpx.get(f"{address}/inspection")
-        rows.append(("first page, server (cold, empty workspace)", time.perf_counter() - started))
+        urllib.request.urlopen(f"{address}/inspection").read()
+        rows.append(("first page, server (its first request, empty workspace)", time.perf_counter() - started))
         driver.get(f"{address}/inspection")
         rows.append(("first page, browser load event (empty workspace)", loaded_ms() / 1000))
         driver.find_element(By.CSS_SELECTOR, '[data-testid="upload"]').send_keys(str(broken.resolve()))

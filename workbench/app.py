@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import hmac
 import io
 import json
@@ -44,6 +45,7 @@ MAX_UPLOAD = 10 * 1024 * 1024  # a week's workbook is tens of kB; 10 MB leaves r
 TOKEN_COOKIE = "schedule_token"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 PROGRESS_EVERY = 0.5  # seconds between progress events (the target is at least one a second)
+NOTICE_END_WITHIN = 0.1  # seconds: how soon the page hears that a search has ended
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 # A timetable.html from a run opens in the browser with its inline style, and no script at all.
@@ -140,13 +142,17 @@ def create_app(workspace: Path | str, token: str | None = None,
 
     async def progress_events(request: Request) -> Response:
         async def events():
+            sent = 0.0
             while True:
                 job = jobs.job
                 snapshot = job.snapshot() if job else {"state": "idle"}
-                yield f"data: {json.dumps(snapshot)}\n\n"
-                if snapshot["state"] != "running":
+                ended = snapshot["state"] != "running"
+                if ended or time.monotonic() - sent >= PROGRESS_EVERY:
+                    yield f"data: {json.dumps(snapshot)}\n\n"
+                    sent = time.monotonic()
+                if ended:
                     break
-                await asyncio.sleep(PROGRESS_EVERY)
+                await asyncio.sleep(NOTICE_END_WITHIN)  # the end is told at once, not at the next beat
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
 
@@ -426,21 +432,21 @@ def _no_dropout():
     return WhatIf()
 
 
-def _stamp(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path), stat.st_mtime_ns, stat.st_size
+_INSPECTIONS: dict[str, object] = {}  # workbook digest -> its inspection (the last 16)
 
 
 def _loaded(workbook: Path):
-    """The inspection in a workbook (cached while the file is unchanged)."""
-    return _load_cached(*_stamp(workbook))
-
-
-@lru_cache(maxsize=16)
-def _load_cached(path: str, mtime: int, size: int):
+    """The inspection in a workbook, cached by content (loading a week takes a good part of a
+    second, and a run's copy of a workbook is the same week as the original)."""
     from loader import load_inspection
 
-    return load_inspection(Path(path))
+    digest = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    if digest not in _INSPECTIONS:
+        inspection = load_inspection(workbook)  # an InputError is not cached
+        while len(_INSPECTIONS) >= 16:
+            _INSPECTIONS.pop(next(iter(_INSPECTIONS)))
+        _INSPECTIONS[digest] = inspection
+    return _INSPECTIONS[digest]
 
 
 def _check_loads(workbook: Path) -> None:
@@ -461,7 +467,7 @@ def _activity_named(workbook: Path, problem) -> str:
     """'FG3 Focus group: social workers' for a problem on a row of the activities sheet."""
     if problem.table != "activities" or problem.row is None:
         return ""
-    table = _sheets(*_stamp(workbook)).get("activities")
+    table = _sheets(str(workbook), workbook.stat().st_mtime_ns).get("activities")
     for row in table.rows if table else ():
         if row.number == problem.row:
             return " ".join(x for x in (row.cells.get("id", ""), row.cells.get("title", "")) if x)
@@ -469,7 +475,7 @@ def _activity_named(workbook: Path, problem) -> str:
 
 
 @lru_cache(maxsize=4)
-def _sheets(path: str, mtime: int, size: int):
+def _sheets(path: str, mtime: int):
     from loader.tables import read_source
 
     return read_source(Path(path)).tables
