@@ -36,7 +36,7 @@ def solve_into(source: Path, out_dir: Path, *, time_limit: float, seed: int = 0,
     from scheduler import solve
 
     inspection = load_inspection(source)
-    check_replaceable(out_dir)
+    check_replaceable(out_dir, {"input": source})
     try:
         result = solve(inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=on_progress)
     except Infeasible as err:
@@ -60,7 +60,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
 
     inspection = load_inspection(source)
     baseline, _ = read_baseline(baseline_dir, inspection)  # against its input/: edits since are re-planned
-    check_replaceable(out_dir)
+    check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
     try:
         result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
                         on_progress=on_progress)
