@@ -198,12 +198,16 @@ class ReplanSearch:
                                                  first, progress)
             if status == cp_model.INFEASIBLE:
                 raise MustsUnholdable()
-            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                score_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
+                sessions = self.week.read(solver)
+                best = self.score_of(sessions)
+                bound = best if score_proven else max(best, int(solver.best_objective_bound) // scale)
+            elif mended_ok:  # no answer in time (a large week on a busy machine): the start keeps every rule
+                sessions, score_proven, changes_proven = mended, False, False
+                best, bound = self.score_of(mended), self.ceiling
+            else:
                 raise NoneInTime()
-            score_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
-            sessions = self.week.read(solver)
-            best = self.score_of(sessions)
-            bound = best if score_proven else max(best, int(solver.best_objective_bound) // scale)
 
         # 2. The fewest changes, at that score (unless every occurrence that can stay the same does).
         m.add(self.score >= best)

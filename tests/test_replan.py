@@ -216,3 +216,25 @@ def test_the_search_starts_from_a_timetable_holding_every_must_even_when_one_mus
     assert dict(result.stats)["mended_score"] is not None  # the first-fit start held every must
     assert changes == {"FG": "moved", "INT": "moved"} and result.changes_proven_minimal
     assert (result.timetable.session("FG").day, result.timetable.session("FG").start) == (WED, 9 * H)
+
+
+def test_a_search_that_finds_nothing_in_time_falls_back_on_its_first_fit_start(monkeypatch):
+    # A large week on a busy machine can end phase 1 before the solver has read its hint; the
+    # first-fit start keeps every rule, so it is the answer (not proven) rather than no answer.
+    from ortools.sat.python import cp_model
+
+    import scheduler.replan
+
+    monkeypatch.setattr(scheduler.replan, "run_search", lambda solver, model, callback=None: (cp_model.UNKNOWN, False))
+    # R1 is lost: first fit finds Y (fixed Tue 10:00) no room, as Z holds R2 then.
+    before = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")],
+        activities=[activity("Y", inspectors=("OF1",), attendees=("P1",), priority="high", fixed_day=TUE,
+                             fixed_time=10 * H, days=(TUE,)),
+                    activity("Z", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,))])
+    baseline = timetable(before, session("Y", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
+                         session("Z", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
+    result, changes = _replan(replace(before, rooms=(room("R2"),)), baseline)
+    assert result.status == "FEASIBLE" and not result.changes_proven_minimal
+    assert changes == {"Y": "cancelled"} and result.objective == dict(result.stats)["mended_score"]
