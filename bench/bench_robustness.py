@@ -1,6 +1,6 @@
 """Benchmark the robustness sweep: solve a seeded ~110-row week, then ask every dropout question
 from Tue 12:00 on a local pool of 1, then 2 processes, and print a table: questions, wall time,
-speed-up, time per question, the worker processes' peak memory, statuses, and whether the two
+speed-up, time per question (wall and CPU), the worker processes' peak memory, statuses, and whether the two
 runs gave the same rows (they should, row for row, wherever a re-plan is reproducible).
 
     python -m bench.bench_robustness                         # 110 rows, --workers 1 and 2
@@ -44,7 +44,7 @@ def main() -> None:
     print(f"{args.rows} rows (seed {args.seed}): baseline {base.status}, {len(base.timetable.sessions)} sessions, "
           f"held weight {base.objective}, {base.wall_seconds:.0f}s; dropouts from "
           f"{DAYS[START[0]]} {format_minutes(START[1])}, {args.time_limit:g} s per question, {os.cpu_count()} cores")
-    header = ("workers", "questions", "wall s", "speed-up", "s/question (mean, median, max)",
+    header = ("workers", "questions", "wall s", "speed-up", "s/question (mean, median, max)", "CPU s/question (mean)",
               "peak MB per worker process (median, max)", "statuses", "musts at risk", "load before", "load after")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -63,6 +63,7 @@ def main() -> None:
             str(workers), f"{len(report.answers)}/{report.questions}", f"{report.wall_seconds:.1f}",
             f"{first / report.wall_seconds:.2f}x",
             f"{statistics.mean(seconds):.2f}, {statistics.median(seconds):.2f}, {max(seconds):.2f}",
+            f"{statistics.mean(a.cpu_seconds for a in report.answers):.2f}",
             f"{statistics.median(memory):.0f}, {max(memory):.0f}",
             " ".join(f"{k} {v}" for k, v in sorted(statuses.items())), str(at_risk), before, load_text(),
         ]), flush=True)

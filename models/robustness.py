@@ -31,6 +31,7 @@ class Answer:
     changes: int | None
     why: tuple[str, ...] = ()  # in words: which sessions go and why (musts first)
     seconds: float = 0.0  # wall time of the re-plan: varies from run to run
+    cpu_seconds: float = 0.0  # CPU time it used: what it costs on an idle core (varies a little)
     peak_memory_mb: float = 0.0  # the worker process's peak resident memory: varies too
 
     @property

@@ -196,3 +196,18 @@ def test_the_page_escapes_names_from_the_input(on_pool):
     hostile = replace(on_pool.answers[0], question=replace(on_pool.answers[0].question, name="<b>Pat</b>"))
     page = render_html(replace(on_pool, answers=(hostile,) + on_pool.answers[1:]))
     assert "<b>Pat</b>" not in page and "&lt;b&gt;Pat&lt;/b&gt;" in page
+
+
+def test_a_question_not_answered_in_time_is_unknown_not_infeasible(week, monkeypatch):
+    import scheduler.robustness as robustness
+    from scheduler.search import time_limit_reached
+
+    def out_of_time(*_args):
+        raise time_limit_reached(0.5)
+
+    inspection, baseline = week
+    monkeypatch.setattr(robustness, "_replan", out_of_time)
+    (question,) = [q for q in robustness.questions(baseline, FROM) if q.id == "OF1"]
+    answer = robustness.answer(inspection, baseline, question, time_limit=0.5)
+    assert (answer.status, answer.musts_lost, answer.held_weight_lost, answer.changes) == ("UNKNOWN", None, None, None)
+    assert "longer --time-limit" in answer.why[0]
