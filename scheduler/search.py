@@ -17,21 +17,71 @@ STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
           cp_model.INFEASIBLE: "INFEASIBLE", cp_model.MODEL_INVALID: "MODEL_INVALID"}
 
 
+# --- time: what --time-limit means ---------------------------------------------------------------
+# Every search stops on CP-SAT's deterministic time (a count of work done, the same on every run and
+# every machine), never on the clock, so the same input, seed and options give the same timetable
+# whether or not it is proven optimal. --time-limit S is turned into a deterministic budget by the
+# calibration below: S seconds of the given number of workers, each on a core of its own.
+#
+# Measured (README, "Time limits and reproducibility") in CPU time, because the machine was shared
+# (load average 9-12 on 2 cores): CPU time is what the search itself used, so the figure holds on an
+# idle machine, where S seconds on W idle cores are W*S CPU-seconds. Interleaved search, 2 workers,
+# bundled example, seed 0: 3.0 units in the first 20 CPU-s (each full-search worker's first step
+# counts a whole unit), then LNS steps at about 0.03 units per CPU-s: 6.0 units in 150 CPU-s,
+# 5.05 in 81.5 in another run. 0.04 units per CPU-second makes the default 60 s on 2 workers
+# (120 CPU-s) 4.8 units. One plain worker, 110 rows: 1.15 units in 39.6 CPU-s, so 0.03.
+# On a loaded machine a run takes longer than S by about load/cores, and gives the same answer.
+DETERMINISTIC_PER_CPU_SECOND = 0.04   # interleaved search (2+ workers)
+DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER = 0.03
+# The clock is only a safety net against a machine many times slower than the calibration: a run
+# stopped by it is not reproducible (SolveResult.stats say so). Generous on purpose.
+WALL_SAFETY_FACTOR = 10.0
+WALL_SAFETY_SECONDS = 60.0
+
+
+def deterministic_budget(seconds: float, workers: int) -> float:
+    """The deterministic time that `seconds` of search on `workers` idle cores stands for."""
+    rate = DETERMINISTIC_PER_CPU_SECOND if workers > 1 else DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER
+    return max(0.01, seconds) * workers * rate
+
+
+def seconds_of(deterministic: float, workers: int) -> float:
+    """The inverse of deterministic_budget: calibrated seconds for a deterministic time."""
+    return deterministic / deterministic_budget(1.0, workers)
+
+
 def make_solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
+    """A CP-SAT solver that gives the same answer on every run: its parallel workers interleave
+    deterministically, and it stops on deterministic time, `deterministic` units or else the
+    calibrated equivalent of `time_limit` seconds (see deterministic_budget).
+
+    Hint only with a timetable known to hold every must: CP-SAT 9.15's interleaved search aborts the
+    whole process on a model with no solution at all that carries a hint (a failed internal check).
+    A hint that breaks rules of a model that has solutions is harmless (measured)."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = seed
     p.num_workers = workers
+    # Parallel workers take turns in fixed batches instead of racing, so what they share and when
+    # does not depend on thread timing. One worker is deterministic as it is.
+    p.interleave_search = workers > 1
     # Probing and repeated presolve passes cost many seconds on weeks of 100+ rows (measured:
     # 21 s of presolve at 110 rows, 8 s after) for little gain: the hint already gives a timetable.
     p.catch_sigint_signal = False  # run_search turns Ctrl-C into stop_search itself
     p.cp_model_probing_level = 0
     p.max_presolve_iterations = 1
-    if time_limit is not None:
-        p.max_time_in_seconds = max(0.05, time_limit)
+    if deterministic is None and time_limit is not None:
+        deterministic = deterministic_budget(time_limit, workers)
     if deterministic is not None:
         p.max_deterministic_time = deterministic
+        p.max_time_in_seconds = WALL_SAFETY_FACTOR * seconds_of(deterministic, workers) + WALL_SAFETY_SECONDS
     return solver
+
+
+def stopped_by_clock(solver: cp_model.CpSolver) -> bool:
+    """The safety net stopped the search (the answer may differ on another run)."""
+    p = solver.parameters
+    return solver.wall_time >= p.max_time_in_seconds - 0.5 and solver.deterministic_time < p.max_deterministic_time
 
 
 # A Stop button is Ctrl-C for a search run outside the main thread (the workbench's): set, it ends

@@ -2,11 +2,10 @@
 
 Two phases, for speed and reproducibility:
 1. `held weight` (SPEC §4.1) alone, on all workers, hinted with the greedy first-fit timetable, under
-   the wall-time limit. This is where the proof of optimality comes from.
+   the deterministic budget that --time-limit stands for (scheduler.search.deterministic_budget).
+   Its workers interleave deterministically, so the answer is the same every run, proven or not.
 2. When phase 1 proved its answer optimal: the held weight is fixed at that optimum and the
-   tie-breakers of §4.2 are optimised by ONE worker under a deterministic-time limit. One worker
-   with a deterministic limit follows the same path every run, so the same input and seed give the
-   same timetable, whichever of the equal-weight optima phase 1's parallel workers happened on.
+   tie-breakers of §4.2 are optimised by ONE worker with what is left of the deterministic budget.
 """
 from __future__ import annotations
 
@@ -19,7 +18,8 @@ from scheduler.explain import explain_infeasible
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import precheck
-from scheduler.search import Progress, Watcher, make_solver, run_search, time_limit_reached
+from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, seconds_of,
+                              stopped_by_clock, time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
@@ -39,10 +39,16 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
-    week.hint(greedy)
+    if _holds_every_must(inspection, greedy):
+        week.hint(greedy)
+    # else no hint: the week may have no timetable at all, and CP-SAT 9.15's interleaved search
+    # aborts the process ("Check failed: heuristics.fixed_search != nullptr") on an infeasible
+    # model with a solution hint (seen on tests/test_explain.py's lunch-squeezed week).
     week.model.maximize(week.held_weight)
 
-    solver = make_solver(seed, workers, time_limit=time_limit - (time.monotonic() - started))
+    # The whole limit, not what the clock leaves of it after building: the budget must not depend
+    # on how fast this machine built the model, or two runs would search for different lengths.
+    solver = make_solver(seed, workers, time_limit=time_limit)
     watcher = Watcher(week, started, on_progress)
     status, interrupted = run_search(solver, week.model, watcher)
     phase1 = time.monotonic() - started
@@ -58,9 +64,15 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     bound = int(round(solver.best_objective_bound))
     sessions = week.read(solver)
     proven = status == cp_model.OPTIMAL
+    greedy_weight = Timetable(inspection, tuple(greedy)).held_weight
+    if objective < greedy_weight and _holds_every_must(inspection, greedy):
+        # Never worse than the quick first-fit (a search cut short can end below its own hint).
+        sessions, objective = list(greedy), greedy_weight
 
+    clock_stopped = stopped_by_clock(solver)
     if proven and not interrupted:
-        sessions = _tie_break(week, seed, objective, greedy, time_limit - (time.monotonic() - started)) or sessions
+        left = seconds_of(deterministic_budget(time_limit, workers) - solver.deterministic_time, workers)
+        sessions = _tie_break(week, seed, objective, greedy, left) or sessions
     wall = time.monotonic() - started
     timetable = Timetable(inspection, tuple(sessions))
     timetable = Timetable(inspection, timetable.sessions, unscheduled_reasons(timetable, week.candidates))
@@ -73,10 +85,13 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("variables", len(week.model.proto.variables)),
         ("constraints", len(week.model.proto.constraints)),
         ("build_seconds", round(built, 3)),
-        ("greedy_weight", Timetable(inspection, tuple(greedy)).held_weight),
+        ("greedy_weight", greedy_weight),
         ("greedy_sessions", len(greedy)),
         ("best_seconds", watcher.best_at),
         ("phase1_seconds", round(phase1, 3)),
+        ("deterministic_time", round(solver.deterministic_time, 3)),
+        ("deterministic_budget", round(deterministic_budget(time_limit, workers), 3)),
+        ("stopped_by_clock", clock_stopped),
     )
     return SolveResult(
         status="OPTIMAL" if proven else "FEASIBLE", timetable=timetable, objective=objective,
@@ -85,22 +100,28 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     )
 
 
+def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:
+    held = {s.occurrence_id for s in sessions}
+    return all(o.id in held for o in inspection.occurrences if o.is_must)
+
+
 def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], seconds_left: float):
-    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one deterministic worker. Deterministic
-    time, not wall time, must be what stops each try for the answer to be reproducible; a try that
-    finds nothing is followed by a longer one while time is left."""
-    deadline = time.monotonic() + seconds_left
+    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one worker. A try that finds nothing
+    is followed by a longer one while the calibrated `seconds_left` (deterministic, like every
+    budget here) allows."""
+    left = deterministic_budget(seconds_left, 1)
     model = week.model
     model.add(week.held_weight >= optimum)
     model.maximize(total(tie_break_terms(week.vars)))
     week.hint(greedy)
     budget = TIE_BREAK_DETERMINISTIC_TIME
-    while deadline - time.monotonic() > 0.5:
-        solver = make_solver(seed, 1, time_limit=deadline - time.monotonic(), deterministic=budget)
+    while left > 0:
+        solver = make_solver(seed, 1, deterministic=min(budget, left))
         status, interrupted = run_search(solver, model)
         if interrupted:
             return None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return week.read(solver)
+        left -= min(budget, left)
         budget *= 4
     return None

@@ -26,7 +26,8 @@ def _ctrl_c_on_first_timetable():
 def test_ctrl_c_keeps_the_timetable_found():
     result = solve(load_inspection(EXAMPLE_DIR), time_limit=120, on_progress=_ctrl_c_on_first_timetable())
     assert result.interrupted and result.status == "FEASIBLE"
-    assert result.wall_seconds < 60  # it stopped at once, not at the time limit
+    stats = dict(result.stats)  # it stopped at once, long before its budget (not a clock: a busy machine is slow)
+    assert stats["deterministic_time"] < stats["deterministic_budget"] / 4
     assert all(result.timetable.session(o.id) for o in result.timetable.inspection.occurrences if o.is_must)
 
 

@@ -238,16 +238,17 @@ def test_same_input_and_seed_same_timetable():
         assert solve(insp, time_limit=20, seed=3).timetable.sorted_sessions() == first
 
 
-def test_proven_optimal_week_is_reproducible_byte_for_byte(tmp_path):
-    # A 40-row generated week is proven optimal in seconds; its timetable.csv must not depend on
-    # which of the two parallel workers found the optimum first.
+def test_an_unproven_week_is_reproducible_byte_for_byte(tmp_path):
+    # The search stops on deterministic time and its two workers interleave, so even a run stopped
+    # long before any proof (the 110-row week is not proven in minutes) repeats exactly.
     from bench.instances import instance_tables
     from exporters.timetable_csv import render_timetable_csv
     from fixtures.example import write_tables
     from loader import load_inspection
 
-    write_tables(instance_tables(40, seed=1), csv_dir=tmp_path)
+    write_tables(instance_tables(110, seed=1), csv_dir=tmp_path)
     insp = load_inspection(tmp_path)
-    runs = [solve(insp, time_limit=60, seed=5) for _ in range(2)]
-    assert [r.status for r in runs] == ["OPTIMAL", "OPTIMAL"]
+    runs = [solve(insp, time_limit=2, seed=5, workers=2) for _ in range(2)]
+    assert runs[0].status == "FEASIBLE"
     assert render_timetable_csv(runs[0].timetable) == render_timetable_csv(runs[1].timetable)
+    assert runs[0].best_bound == runs[1].best_bound
