@@ -348,16 +348,6 @@ def practitioners_apart_from_managers(timetable: Timetable) -> list[Violation]:
     return problems
 
 
-def _free_gap(busy: list[tuple[int, int]], window_start: int, window_end: int, length: int) -> bool:
-    """True when [window_start, window_end] has a free stretch of `length` minutes."""
-    cursor = window_start
-    for start, end in sorted(busy):
-        if min(start, window_end) - cursor >= length:
-            return True
-        cursor = max(cursor, end)
-    return window_end - cursor >= length
-
-
 def lunch_and_contact_limits(timetable: Timetable) -> list[Violation]:
     """Each inspector has a free lunch break inside the lunch window on every day they work, and no
     more than the daily contact minutes."""
@@ -368,8 +358,8 @@ def lunch_and_contact_limits(timetable: Timetable) -> list[Violation]:
     by_inspector = _by_attendee_and_day(timetable, people=False)
     for (inspector_id, day), sessions in sorted(by_inspector.items()):
         busy = [(x.start, x.end) for x in sessions]
-        if not _free_gap(busy, s.lunch_earliest, s.lunch_latest, s.lunch_minutes):
-            in_window = [x for x in sessions if x.start < s.lunch_latest and x.end > s.lunch_earliest]
+        if s.lunch_break(busy) is None:
+            in_window = [x for x in sessions if s.in_lunch_window(x.start, x.end)]
             add(
                 f"Inspector {inspector_id} has no free {s.lunch_minutes}-minute lunch break between "
                 f"{format_minutes(s.lunch_earliest)} and {format_minutes(s.lunch_latest)} on "

@@ -29,6 +29,29 @@ def format_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def free_gap(busy, window_start: int, window_end: int, length: int) -> int | None:
+    """The start of the earliest stretch of `length` free minutes inside [window_start, window_end]
+    that misses every busy (start, end) period, or None when there is none."""
+    cursor = window_start
+    for start, end in sorted(busy):
+        if min(start, window_end) - cursor >= length:
+            return cursor
+        cursor = max(cursor, end)
+    return cursor if window_end - cursor >= length else None
+
+
+def minutes_covered(periods, window_start: int, window_end: int) -> int:
+    """How many minutes of [window_start, window_end] the (start, end) periods cover, overlaps
+    counted once."""
+    covered, cursor = 0, window_start
+    for start, end in sorted(periods):
+        start, end = max(start, cursor), min(end, window_end)
+        if end > start:
+            covered += end - start
+            cursor = end
+    return covered
+
+
 @dataclass(frozen=True)
 class Settings:
     week_start: date
@@ -50,6 +73,17 @@ class Settings:
 
     def date_of(self, day: int) -> date:
         return self.week_start + timedelta(days=day)
+
+    def lunch_break(self, busy, day: int = 0) -> int | None:
+        """SPEC §3 rule 9, one inspector's day: where their earliest free lunch break starts, given
+        their busy (start, end) periods, or None when they have none. Minutes of the day, or of the
+        week when `day` is given and the periods are week minutes (day * 1440 + minute)."""
+        offset = day * 24 * 60
+        return free_gap(busy, offset + self.lunch_earliest, offset + self.lunch_latest, self.lunch_minutes)
+
+    def in_lunch_window(self, start: int, end: int) -> bool:
+        """The period (minutes of the day) overlaps the lunch window."""
+        return start < self.lunch_latest and end > self.lunch_earliest
 
 
 @dataclass(frozen=True)

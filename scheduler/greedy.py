@@ -44,14 +44,8 @@ class _Diary:
         if not self.free(inspector, start, end, site):
             return False
         # a free lunch break must remain inside the window
-        taken = sorted((b, e) for b, e, _ in self.busy[inspector] if b // DAY == day) + [(start, end)]
-        lo, hi = day * DAY + s.lunch_earliest, day * DAY + s.lunch_latest
-        cursor = lo
-        for b, e in sorted(taken):
-            if b - cursor >= s.lunch_minutes and cursor + s.lunch_minutes <= hi:
-                return True
-            cursor = max(cursor, e)
-        return hi - cursor >= s.lunch_minutes
+        taken = [(b, e) for b, e, _ in self.busy[inspector] if b // DAY == day] + [(start, end)]
+        return s.lunch_break(taken, day) is not None
 
     def person_ok(self, person: str, start: int, end: int, site: str | None) -> bool:
         cap = self.inspection.settings.max_person_sessions_per_day

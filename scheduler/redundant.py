@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from models.inspection import INSPECTORATES
+from models.inspection import INSPECTORATES, minutes_covered
 from scheduler.variables import Variables
 
 
@@ -19,12 +19,10 @@ def _day_capacity(v: Variables, inspector_id: str, day: int) -> int:
     The lunch break comes off the free time only when no absence touches the lunch window: the
     break may be taken while away (say, out from 12:00 after a full morning)."""
     s = v.inspection.settings
-    free, lunch = s.day_end - s.day_start, s.lunch_minutes
-    for d, start, end in v.inspection.unavailable.get(inspector_id, ()):
-        if d == day:
-            free -= max(0, min(end, s.day_end) - max(start, s.day_start))
-            if start < s.lunch_latest and end > s.lunch_earliest:
-                lunch = 0
+    absences = [(start, end) for d, start, end in v.inspection.unavailable.get(inspector_id, ()) if d == day]
+    # Overlapping absences count once (two rows 12:00-17:30 once made a 3-hour morning 0 minutes).
+    free = s.day_end - s.day_start - minutes_covered(absences, s.day_start, s.day_end)
+    lunch = 0 if any(s.in_lunch_window(start, end) for start, end in absences) else s.lunch_minutes
     return max(0, min(s.max_inspector_contact_minutes, free - lunch))
 
 

@@ -97,9 +97,6 @@ class WeekModel:
 def _lunch_start(inspection: Inspection, sessions: list[Session], inspector: str, day: int) -> int:
     """The earliest free lunch break of an inspector on a day, in week minutes."""
     st = inspection.settings
-    busy = sorted((s.start, s.end) for s in sessions if s.day == day and inspector in s.inspector_ids)
-    for t in [st.lunch_earliest] + [e for _, e in busy]:
-        if st.lunch_earliest <= t <= st.lunch_latest - st.lunch_minutes and all(
-                e <= t or b >= t + st.lunch_minutes for b, e in busy):
-            return day * DAY + t
-    return day * DAY + st.lunch_earliest
+    busy = [(s.start, s.end) for s in sessions if s.day == day and inspector in s.inspector_ids]
+    start = st.lunch_break(busy)
+    return day * DAY + (st.lunch_earliest if start is None else start)

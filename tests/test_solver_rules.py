@@ -252,3 +252,22 @@ def test_an_unproven_week_is_reproducible_byte_for_byte(tmp_path):
     assert runs[0].status == "FEASIBLE"
     assert render_timetable_csv(runs[0].timetable) == render_timetable_csv(runs[1].timetable)
     assert runs[0].best_bound == runs[1].best_bound
+
+
+@pytest.mark.parametrize("big, small, n, big_wins", [
+    ("high", "medium", 9, True),    # 100 > 9 x 10
+    ("high", "medium", 11, False),  # 100 < 11 x 10
+    ("medium", "low", 9, True),     # 10 > 9 x 1
+    ("medium", "low", 11, False),   # 10 < 11 x 1
+])
+def test_priority_weights_are_100_10_1(big, small, n, big_wins):
+    # SPEC §4.1 pinned: one slot (Monday 09:00-10:00); the `big` session needs all n inspectors, each
+    # `small` one needs one of them, so it is the one big session or the n small ones.
+    inspectors = [inspector(f"OF{i}", "Ofsted") for i in range(n)]
+    insp = base(inspectors=inspectors, people=[], rooms=[room(f"R{i}", capacity=20) for i in range(n + 1)],
+                activities=[activity("BIG", duration=H, days=(0,), latest=10 * H, priority=big,
+                                     inspectors=tuple(i.id for i in inspectors))]
+                + [activity(f"S{i}", duration=H, days=(0,), latest=10 * H, priority=small,
+                            inspectors=(f"OF{i}",)) for i in range(n)])
+    held = {s.activity_id for s in solved(insp).sessions}
+    assert held == ({"BIG"} if big_wins else {f"S{i}" for i in range(n)})
