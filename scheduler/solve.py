@@ -39,11 +39,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
-    if _holds_every_must(inspection, greedy):
-        week.hint(greedy)
-    # else no hint: the week may have no timetable at all, and CP-SAT 9.15's interleaved search
-    # aborts the process ("Check failed: heuristics.fixed_search != nullptr") on an infeasible
-    # model with a solution hint (seen on tests/test_explain.py's lunch-squeezed week).
+    week.hint(greedy)
     week.model.maximize(week.held_weight)
 
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
