@@ -133,17 +133,27 @@ def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None
         finally:
             done.set()
 
+    def stop_soon() -> None:
+        # CP-SAT 9.15's interleaved search aborts the process when stopped in the instant between
+        # reporting the hint as its first solution and starting its batches (reproduced: a stop
+        # from the first solution callback; 0.2 s later is safe). Half a second of grace.
+        if solver.parameters.interleave_search:
+            threading.Timer(0.5, solver.stop_search).start()
+        else:
+            solver.stop_search()
+
     threading.Thread(target=search, daemon=True).start()
     interrupted = False
     while not done.is_set():
         try:
             done.wait(0.1)
         except KeyboardInterrupt:
-            interrupted = True
-            solver.stop_search()
+            if not interrupted:
+                interrupted = True
+                stop_soon()
         if stop is not None and stop.is_set() and not interrupted:
             interrupted = True
-            solver.stop_search()
+            stop_soon()
     return outcome.get("status", cp_model.UNKNOWN), interrupted
 
 
