@@ -550,9 +550,9 @@ def test_two_thousand_valid_sessions_are_checked_fast():
                       rooms=[room(f"R{r}") for r in range(rooms)], activities=activities,
                       max_inspector_contact_minutes=7 * 60)
     tt = timetable(insp, *sessions)
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: a busy machine slows the clock, not the work
     assert check_timetable(tt) == []
-    assert time.perf_counter() - began < 5
+    assert time.process_time() - began < 5
     # and one clash in 2,100 sessions is found
     clash = at("A0-0-0", 0, "09:00", "10:00", "R1", ["I0"], ["P0-0-0"])
     broken = timetable(insp, *[s for s in sessions if s.occurrence_id != "A0-0-0"], clash)

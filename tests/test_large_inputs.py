@@ -89,10 +89,10 @@ def large_input(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("form", ["csv", "xlsx"])
 def test_five_thousand_people_and_two_thousand_activities_validate_quickly(large_input, form):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine slows the clock, not the work
     result = CliRunner().invoke(main, ["validate", str(large_input[form])])
-    seconds = time.perf_counter() - started
-    print(f"\nschedule validate, {PEOPLE} people and {ACTIVITIES} activity rows ({form}): {seconds:.2f} s")
+    seconds = time.process_time() - started
+    print(f"\nschedule validate, {PEOPLE} people and {ACTIVITIES} activity rows ({form}): {seconds:.2f} CPU-s")
     assert result.exit_code == 0, result.output[:2000]
     assert f"People: {PEOPLE}" in result.output
     assert seconds < LIMIT_SECONDS
