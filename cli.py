@@ -152,8 +152,9 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for the new timetable (replaced atomically; not the baseline).")
 @click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
-              help="Seconds of search on --workers idle cores, counted as deterministic work (a busy "
-                   "machine takes longer; see README). Stops early when the fewest changes are proven.")
+              help="Seconds of search on --workers idle cores, counted as deterministic work so that a "
+                   "rerun gives the same timetable.csv and changes.csv, proven or not (a busy machine "
+                   "takes longer; see README). Stops early when the fewest changes are proven.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--workers", type=WORKERS, default=2, show_default=True)
 def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavailable: tuple[str, ...],
