@@ -34,6 +34,23 @@ class _Seconds(click.FloatRange):
 SECONDS = _Seconds(min=0.1)
 
 
+def search_options(time_help: str, time_limit: float = 60.0, workers: int | None = 2,
+                   workers_help: str = "Solver threads (one per core is plenty)."):
+    """--time-limit, --seed and --workers, the same on every command that searches."""
+    def decorate(command):
+        for option in reversed((
+            click.option("--time-limit", type=SECONDS, default=time_limit, show_default=True,
+                         help=time_help),
+            click.option("--seed", type=SEED, default=0, show_default=True,
+                         help="The same input, seed and options give the same answer once proven."),
+            click.option("--workers", type=WORKERS, default=workers, show_default=workers is not None,
+                         help=workers_help),
+        )):
+            command = option(command)
+        return command
+    return decorate
+
+
 class _Commands(click.Group):
     """Maps the library's errors to messages and exit codes (0 ok, 1 infeasible, 2 bad input)."""
 
@@ -87,8 +104,14 @@ def init(directory: Path) -> None:
 def validate(input_path: Path) -> None:
     """Check INPUT (a CSV folder or an .xlsx workbook) and list every problem."""
     from loader import load_inspection, summary
+    from scheduler.precheck import impossible_musts
 
     inspection = load_inspection(input_path)
+    impossible = impossible_musts(inspection)
+    if impossible:  # the tables are readable, but these musts cannot be held even on their own
+        click.echo(summary(inspection))
+        raise Infeasible([r for _, reasons in impossible for r in reasons],
+                         activity_ids=tuple(dict.fromkeys(a for a, _ in impossible)))
     click.echo("OK")
     click.echo(summary(inspection))
 
@@ -97,15 +120,12 @@ def validate(input_path: Path) -> None:
 @click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Output folder (replaced atomically).")
-@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
-              help="Seconds of search on --workers idle cores, counted as deterministic work so that a "
-                   "rerun gives the same timetable (a busy machine takes longer; see README). Stops "
-                   "early when proven optimal.")
-@click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--workers", type=WORKERS, default=2, show_default=True)
+@search_options("Seconds of search on --workers idle cores, counted as deterministic work so that a "
+                "rerun gives the same timetable (a busy machine takes longer; see README). Stops "
+                "early when proven optimal.")
 def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
     """Build the timetable for INPUT (default: the bundled example) into --out."""
-    from exporters.folder import check_replaceable, write_output
+    from exporters.folder import check_made_from, check_replaceable, write_output
     from fixtures import EXAMPLE_DIR
     from loader import load_inspection
     from scheduler import solve as solve_week
@@ -113,16 +133,18 @@ def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, 
     source = input_path or EXAMPLE_DIR
     inspection = load_inspection(source)
     check_replaceable(out_dir, {"input": source})
-    result = _search(inspection, out_dir, source, seed, lambda progress: solve_week(
+    if input_path is None:
+        check_made_from(out_dir, source, "the bundled example")
+    result = _search(inspection, out_dir, source, seed, time_limit, lambda progress: solve_week(
         inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=progress))
     write_output(result, out_dir, source=source)
     click.echo(_summary_text(result, out_dir))
 
 
-def _search(inspection, out_dir: Path, source: Path, seed: int, run):
+def _search(inspection, out_dir: Path, source: Path, seed: int, time_limit: float, run):
     """Run a search with the live progress line; a week whose musts cannot all be held leaves
     explanation.txt, solve.json and unscheduled.csv (SPEC §6) before the error is reported."""
-    progress = _ProgressLine()
+    progress = _ProgressLine(time_limit)
     try:
         return run(progress)
     except Infeasible as err:
@@ -151,12 +173,9 @@ def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, 
               help="What starts before this has happened: frozen, and nothing moves before it.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for the new timetable (replaced atomically; not the baseline).")
-@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
-              help="Seconds of search on --workers idle cores, counted as deterministic work so that a "
-                   "rerun gives the same timetable.csv and changes.csv, proven or not (a busy machine "
-                   "takes longer; see README). Stops early when the fewest changes are proven.")
-@click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--workers", type=WORKERS, default=2, show_default=True)
+@search_options("Seconds of search on --workers idle cores, counted as deterministic work so that a "
+                "rerun gives the same timetable.csv and changes.csv, proven or not (a busy machine "
+                "takes longer; see README). Stops early when the fewest changes are proven.")
 def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavailable: tuple[str, ...],
            now_text: str | None, out_dir: Path, time_limit: float, seed: int, workers: int) -> None:
     """Re-plan the --baseline timetable after any edit to INPUT since it was made and any dropouts
@@ -174,16 +193,16 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
                      unavailable=tuple(_period(inspection, text) for text in unavailable),
                      now=_day_time(inspection, now_text, "--now") if now_text is not None else None)
     baseline = _read_baseline(baseline_dir, inspection)
-    result = _search(inspection, out_dir, input_path, seed, lambda progress: replan(
+    result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
     changes = changes_between(baseline, result.timetable)
     extra = whatif_files(baseline, result.timetable, changes, request)
     write_output(result, out_dir, source=input_path, extra_files=extra)
-    click.echo(_summary_text(result, out_dir))
+    click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
-    click.echo(_changes_text(changes, result.changes, result.changes_proven_minimal,
-                             sum(name.startswith("outbox/") for name in extra)))
+    click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal,
+                             sum(name.startswith("outbox/") for name in extra), baseline.inspection))
 
 
 @main.command()
@@ -192,15 +211,13 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
               help="The output folder people have in their diaries (never modified).")
 @click.option("--from", "from_text", metavar='"Mon 09:00"',
               help="Each dropout is from this time on (default: the start of Monday).")
-@click.option("--workers", type=WORKERS, default=None,
-              help="Questions answered at once on this machine, one process each (default: one per core).")
 @click.option("--dask", "dask_address", metavar="tcp://HOST:PORT",
               help="Answer on this existing Dask cluster instead (needs the [dask] extra).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for robustness.csv and robustness.html (replaced atomically).")
-@click.option("--time-limit", type=SECONDS, default=10.0, show_default=True,
-              help="Seconds per question (one re-plan on one CP-SAT worker).")
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@search_options("Seconds per question (one re-plan on one CP-SAT worker).", time_limit=10.0, workers=None,
+                workers_help="Questions answered at once on this machine, one process each "
+                             "(default: one per core).")
 def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, workers: int | None,
                dask_address: str | None, out_dir: Path, time_limit: float, seed: int) -> None:
     """Ask, for every inspector, partner person and room, what the --baseline week loses if they
@@ -290,10 +307,10 @@ def _day(inspection, text: str, option: str) -> int:
     """Mon..Fri (or Monday..Friday), or an ISO date inside the inspection week."""
     from datetime import date
 
-    from loader.cells import DAY_NAMES
+    from loader.cells import day_index
 
-    if text.lower() in DAY_NAMES:
-        return DAY_NAMES[text.lower()]
+    if day_index(text) is not None:
+        return day_index(text)
     try:
         offset = (date.fromisoformat(text) - inspection.settings.week_start).days
     except ValueError:
@@ -339,16 +356,11 @@ def _period(inspection, text: str) -> tuple[str, int, int, int]:
     return resource_id, day, start, end
 
 
-def _changes_text(changes, counted: int, proven_minimal: bool | None, outbox: int) -> str:
-    from exporters.changes import when
+def _changes_text(inspection, changes, counted: int, proven_minimal: bool | None, outbox: int,
+                  baseline) -> str:
+    from exporters.summary import changes_summary
 
-    proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
-    lines = [f"{counted} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
-    for c in changes:
-        before = "" if c.old is None else f"{when(c.old)} {c.old.room_id}"
-        after = "" if c.new is None else f"{when(c.new)} {c.new.room_id}"
-        lines.append(f"  {c.occurrence_id}: {c.change} ({' -> '.join(p for p in (before, after) if p)})")
-    return "\n".join(lines)
+    return "\n".join(changes_summary(inspection, changes, counted, proven_minimal, outbox, baseline))
 
 
 @main.command()
@@ -512,47 +524,60 @@ def serve(workspace: Path, host: str, port: int, no_browser: bool, token: str | 
 
 
 class _ProgressLine:
-    """A live progress line on stderr, fed by the solver's solution callback."""
+    """The live progress line on stderr (a terminal only): fed by the solver's solution callback,
+    and redrawn by a ticker thread every half second so the clock moves between improvements."""
 
-    def __init__(self) -> None:
-        self.shown = False
+    TICK = 0.5  # seconds
+
+    def __init__(self, time_limit: float, stream=None) -> None:
+        import threading
+        import time
+
+        self.stream = stream or sys.stderr
+        self.limit = time_limit
+        self.started = time.monotonic()
+        self.best: tuple[int, int, int] | None = None
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+        if self.stream.isatty():
+            self.ticker.start()
 
     def __call__(self, elapsed: float, objective: int, bound: int, held: int) -> None:
-        gap = (bound - objective) / max(1, bound)
-        line = (f"\r  {elapsed:6.1f}s  held weight {objective}  bound {bound}  gap {gap:6.2%}"
-                f"  sessions {held}")
-        if sys.stderr.isatty():
-            click.echo(line, nl=False, err=True)
-        self.shown = True
+        with self.lock:
+            self.best = (objective, bound, held)
+        self.draw()
+
+    def draw(self) -> None:
+        import time
+
+        from exporters.summary import progress_text
+
+        with self.lock:
+            line = progress_text(time.monotonic() - self.started, self.limit, self.best)
+            if self.stream.isatty() and not self.stopped.is_set():
+                self.stream.write(f"\r  {line}\033[K")  # \033[K: clear what a longer line left
+                self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(self.TICK):
+            self.draw()
 
     def done(self) -> None:
-        if self.shown and sys.stderr.isatty():
-            click.echo("", err=True)
-        self.shown = False
+        with self.lock:
+            was_running = not self.stopped.is_set() and self.stream.isatty()
+            self.stopped.set()
+            if was_running:
+                self.stream.write("\n")
+                self.stream.flush()
+        if self.ticker.is_alive():
+            self.ticker.join()
 
 
-def _summary_text(result, out_dir: Path) -> str:
-    from collections import Counter
+def _summary_text(result, out_dir: Path, inspection=None) -> str:
+    from exporters.summary import plain_summary
 
-    timetable = result.timetable
-    held = Counter(timetable.inspection.occurrence_by_id[s.occurrence_id].activity.priority
-                   for s in timetable.sessions)
-    by_priority = ", ".join(f"{held[p]} {p}" for p in ("must", "high", "medium", "low") if held[p])
-    cancelled_musts = sum(u.priority == "must" for u in timetable.unscheduled)  # a what-if's "needs a substitute"
-    left_out = f"{len(timetable.unscheduled) - cancelled_musts} optional left out"
-    if cancelled_musts:
-        left_out += f", {cancelled_musts} must(s) cancelled (see unscheduled.csv)"
-    score = "held weight" if result.held_weight is None else (
-        f"held weight {result.held_weight} - {result.change_cost} x {result.changes} changes = score")
-    lines = [
-        f"{result.status}: {len(timetable.sessions)} sessions held ({by_priority}), {left_out}",
-        f"{score} {result.objective}, bound {result.best_bound}, gap {result.gap:.2%}, "
-        f"{result.wall_seconds:.1f}s",
-        f"written to {out_dir}/",
-    ]
-    if result.interrupted:
-        lines.insert(0, "Interrupted: this timetable holds every must but is not proven optimal.")
-    return "\n".join(lines)
+    return "\n".join(plain_summary(result, inspection) + [f"Written to {out_dir}/"])
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from dataclasses import replace
 
-from models import DAYS, Session, Timetable, format_minutes
+from models import DAYS, Inspection, Session, Timetable, format_minutes
 from models import InputError, Problem
 from models.changes import Change, WhatIf
 from exporters.ics import invite_filename, render_invite
 from exporters.timetable_csv import csv_text
 
-CHANGES_COLUMNS = ("occurrence_id", "change", "old_start", "new_start", "old_room", "new_room", "notify")
+CHANGES_COLUMNS = ("occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room",
+                   "notify", "notify_names")
 
 
 def when(session: Session | None) -> str:
@@ -27,13 +28,32 @@ def when(session: Session | None) -> str:
     return "" if session is None else f"{DAYS[session.day]} {format_minutes(session.start)}"
 
 
-def render_changes_csv(changes: Iterable[Change]) -> str:
+def render_changes_csv(changes: Iterable[Change], inspection: Inspection,
+                       baseline: Inspection | None = None) -> str:
     """One row per changed occurrence, in the baseline's time order, then the added ones; a
-    cancelled one has blank new_start and new_room, an added one blank old_start and old_room."""
+    cancelled one has blank new_start and new_room, an added one blank old_start and old_room.
+    The title and the names beside the ids are for the lead who sends: from the new inspection,
+    or the baseline's for what the lead has since removed."""
     return csv_text(CHANGES_COLUMNS, (
-        (c.occurrence_id, c.change, when(c.old), when(c.new), c.old.room_id if c.old is not None else "",
-         c.new.room_id if c.new is not None else "", ";".join(c.notify))
+        (c.occurrence_id, title_of(c, inspection, baseline), c.change, when(c.old), when(c.new),
+         c.old.room_id if c.old is not None else "", c.new.room_id if c.new is not None else "",
+         ";".join(c.notify), ";".join(name_of(i, inspection, baseline) for i in c.notify))
         for c in changes))
+
+
+def title_of(change: Change, inspection: Inspection, baseline: Inspection | None = None) -> str:
+    """The activity's title as the input gives it (or gave it, for one since removed)."""
+    session = change.old if change.old is not None else change.new  # either may be missing
+    for known in filter(None, (inspection, baseline)):
+        if session.activity_id in known.activity_by_id:
+            return known.activity_by_id[session.activity_id].title
+    return session.activity_id
+
+
+def name_of(resource_id: str, inspection: Inspection, baseline: Inspection | None = None) -> str:
+    """A person's or inspector's name, from the new input or else the baseline's."""
+    name = inspection.name_of(resource_id)
+    return baseline.name_of(resource_id) if name == resource_id and baseline else name
 
 
 def cancellation(baseline: Timetable, change: Change) -> tuple[str, bytes] | None:
@@ -116,7 +136,8 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     outbox/, this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own) and the
     request itself."""
     changes = tuple(changes)
-    files = {"changes.csv": render_changes_csv(changes).encode("utf-8")}
+    files = {"changes.csv": render_changes_csv(changes, new_timetable.inspection,
+                                               baseline.inspection).encode("utf-8")}
     if request is not None:
         files[REQUEST_FILE] = render_request(request)
     files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
@@ -125,4 +146,4 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 
 
 __all__ = ["CHANGES_COLUMNS", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_request",
-           "render_changes_csv", "render_request", "whatif_files", "when"]
+           "name_of", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

@@ -80,6 +80,20 @@ def _check_apart(out_dir: Path, keep: dict[str, Path | str | None], option: str)
                                     f"the {what} is never modified: choose a folder beside it")
 
 
+def check_made_from(out_dir: Path | str, source: Path | str, what: str) -> None:
+    """Refuse to replace a folder that `schedule` made from another input: solving `what` (the
+    bundled example) over a real week's timetable would lose it."""
+    try:
+        recorded = json.loads((Path(out_dir) / MARKER).read_text(encoding="utf-8")).get("input_sha256")
+    except (OSError, ValueError, AttributeError):
+        return  # no folder, or not one schedule wrote: check_replaceable decides
+    if recorded and recorded != input_sha256(source):
+        raise OutputFolderError(
+            f"{out_dir} holds a timetable made from another input, and without INPUT schedule "
+            f"solves {what}: name your input (schedule solve my-week.xlsx --out {out_dir}), or "
+            "choose another --out")
+
+
 # --- solve.json ---------------------------------------------------------------------------------
 def input_sha256(source: Path | str | None) -> str | None:
     """sha256 over the input: a workbook's bytes, or for a folder each top-level .csv file's name
@@ -341,6 +355,6 @@ def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Inf
     write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
 
 
-__all__ = ["OutputFolderError", "check_replaceable", "check_unique_names", "input_copy", "input_sha256", "output_files",
-           "read_baseline", "replace_folder", "solve_summary", "write_infeasible", "write_infeasible_error",
-           "write_output"]
+__all__ = ["OutputFolderError", "check_made_from", "check_replaceable", "check_unique_names", "input_copy",
+           "input_sha256", "output_files", "read_baseline", "replace_folder", "solve_summary",
+           "write_infeasible", "write_infeasible_error", "write_output"]

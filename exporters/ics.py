@@ -239,13 +239,25 @@ def vtimezone_lines(tzid: str, year: int) -> tuple[str, ...]:
 
 
 # --- events -------------------------------------------------------------------------------------
-def _location(inspection: Inspection, session: Session) -> str:
+def _place(inspection: Inspection, session: Session) -> str:
     room = inspection.room_by_id.get(session.room_id)
     if room is None:
         return session.room_id
     if room.virtual:
         return f"{room.name} (online)"
     return f"{room.name}, {room.site}" if room.site else room.name
+
+
+def _location(inspection: Inspection, session: Session) -> str:
+    """The place, and the join link of a room that has one (Outlook shows LOCATION first)."""
+    link = _link(inspection, session)
+    return f"{_place(inspection, session)}: {link}" if link else _place(inspection, session)
+
+
+def _link(inspection: Inspection, session: Session) -> str:
+    """The room's join link (checked https by the loader), or ""."""
+    room = inspection.room_by_id.get(session.room_id)
+    return room.link if room else ""
 
 
 def _who(inspection: Inspection, resource_id: str) -> str:
@@ -265,7 +277,10 @@ def _description(inspection: Inspection, session: Session) -> str:
     lines = [" - ".join(x for x in (s.inspection_name, s.local_authority) if x)]
     if activity is not None:
         lines.append(f"Type: {_TYPE_WORDS.get(activity.type, activity.type)}")
-    lines.append(f"Where: {_location(inspection, session)}")
+    lines.append(f"Where: {_place(inspection, session)}")
+    link = _link(inspection, session)
+    if link:
+        lines.append(f"Join online: {link}")
     if session.inspector_ids:
         lines.append("Inspectors: " + "; ".join(_who(inspection, i) for i in session.inspector_ids))
     if session.attendee_ids:
@@ -314,6 +329,8 @@ def _event_lines(timetable: Timetable, session: Session, method: str,
         f"DESCRIPTION:{escape_text(_description(inspection, session))}",
         f"ORGANIZER;CN={param_value(s.organiser_name or s.inspection_name)}:mailto:{organiser}",
     ]
+    if _link(inspection, session):  # a URI value: not TEXT-escaped (RFC 5545 §3.8.4.6)
+        lines.append(f"URL:{_link(inspection, session)}")
     if method != "PUBLISH":  # a published calendar has no attendees (RFC 5546 §3.2.1)
         lines += _attendee_lines(inspection, session.everyone if attendee_ids is None
                                  else tuple(attendee_ids), method)

@@ -117,16 +117,42 @@ def shown_sessions(timetable: Timetable) -> tuple[ShownSession, ...]:
     return tuple(rows)
 
 
+@dataclass(frozen=True)
+class Names:
+    """Who and what the ids in a timetable.csv stand for, from the folder's copy of its input."""
+
+    people: dict[str, str]  # inspector and person id -> name
+    rooms: dict[str, tuple[str, str | None, bool]]  # room id -> (name, site, virtual)
+
+
+def folder_names(directory: Path) -> Names | None:
+    """The names in the folder's input/ (the tables it was made from), or None when it has none
+    that loads: ids then stand in for names."""
+    from loader import load_inspection
+
+    if not (directory / "input").is_dir():
+        return None
+    try:
+        inspection = load_inspection(directory / "input")
+    except InputError:
+        return None
+    return Names({**{p.id: p.name for p in inspection.people},
+                  **{i.id: i.name for i in inspection.inspectors}},
+                 {r.id: (r.name, r.site, r.virtual) for r in inspection.rooms})
+
+
 def read_folder(directory: Path | str) -> ShownWeek:
-    """The week in an output folder's timetable.csv (and unscheduled.csv when present), with no
-    input tables: ids stand in for names. A missing or garbled file is an InputError (exit 2)."""
+    """The week in an output folder's timetable.csv (and unscheduled.csv when present), with the
+    names of its input/ copy when it has one (ids stand in for names otherwise). A missing or
+    garbled file is an InputError (exit 2)."""
     directory = Path(directory)
     if (directory / "explanation.txt").is_file() and not (directory / TIMETABLE_CSV).is_file():
         raise InputError([Problem(TIMETABLE_CSV, None, None, f"the run that wrote {directory} found "
                                   f"no timetable: see {directory / 'explanation.txt'}")])
     problems: list[Problem] = []
     rows = read_rows(directory / TIMETABLE_CSV, TIMETABLE_COLUMNS, problems)
-    sessions = [s for number, row in rows if (s := _shown_from_row(row, number, problems))]
+    names = folder_names(directory) if rows else None
+    sessions = [s for number, row in rows if (s := _shown_from_row(row, number, problems, names))]
     not_held = []
     if (directory / UNSCHEDULED_CSV).is_file():
         not_held = [Unscheduled(row["activity_id"].strip(), row["priority"].strip(), row["reason"])
@@ -137,7 +163,8 @@ def read_folder(directory: Path | str) -> ShownWeek:
     return ShownWeek(tuple(sessions), tuple(not_held))
 
 
-def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem]) -> ShownSession | None:
+def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem],
+                    names: Names | None = None) -> ShownSession | None:
     """One timetable.csv row for display, or None after adding its problems."""
     found: list[Problem] = []
 
@@ -159,12 +186,15 @@ def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem]) -
     if found:
         return None
     inspectors, attendees = read_ids(cells["inspectors"]), read_ids(cells["attendees"])
+    who = names.people if names else {}
+    room = names.rooms.get(cells["room"]) if names else None
     return ShownSession(
         occurrence_id=cells["occurrence_id"], title=row["title"], type=cells["type"], date=on,
         day=DAYS.index(cells["day"]), start=start, end=end, room_id=cells["room"],
-        room_label=room_label(cells["room"], cells["site"]), site=cells["site"],
-        inspector_ids=inspectors, inspector_names=inspectors,
-        attendee_ids=attendees, attendee_names=attendees,
+        room_label=room_label(*room) if room else room_label(cells["room"], cells["site"]),
+        site=cells["site"],
+        inspector_ids=inspectors, inspector_names=tuple(who.get(i, i) for i in inspectors),
+        attendee_ids=attendees, attendee_names=tuple(who.get(p, p) for p in attendees),
     )
 
 
@@ -201,17 +231,10 @@ def render_week(week: ShownWeek, by: str | None = None, resource_id: str | None 
     Without `by`, an id alone says what it is: ids are unique across rooms, inspectors, people."""
     if by is not None and by not in BY_KINDS:
         raise InputError([Problem("show", None, "--by", f"{by!r} is not one of {', '.join(BY_KINDS)}")])
-    if by is None and resource_id is not None:
-        by = next((k for k in BY_KINDS if resource_id in _groups(week.sessions, k)), None)
-        if by is None:
-            raise InputError([Problem(TIMETABLE_CSV, None, None, f"no room, inspector or person "
-                                      f"{resource_id!r} has a session in this timetable")])
+    if resource_id is not None:
+        by, resource_id = _find(week.sessions, by, resource_id)
     groups = _groups(week.sessions, by)
     if resource_id is not None:
-        if resource_id not in groups:
-            known = ", ".join(groups) or "none"
-            raise InputError([Problem(TIMETABLE_CSV, None, None, f"no {by} {resource_id!r} has a "
-                                      f"session in this timetable (the {by}s that do: {known})")])
         groups = {resource_id: groups[resource_id]}
     shown: list = [] if week.sessions else ["No sessions in this timetable."]
     shown += [_table(heading, rows, by) for heading, rows in groups.items()]
@@ -233,6 +256,34 @@ def plain_text(renderables, width: int) -> str:
     return "".join(line.rstrip() + "\n" for line in console.file.getvalue().splitlines())
 
 
+def _find(sessions: tuple[ShownSession, ...], by: str | None, wanted: str) -> tuple[str, str]:
+    """(kind, id) of whom or what `wanted` names: an id as written, an id in any case, or a full
+    name. `--by person` takes an inspector too (people and inspectors are both people to a lead);
+    without `by` an id says itself what it is (ids are unique across rooms, inspectors, people)."""
+    kinds = {None: BY_KINDS, "room": ("room",), "inspector": ("inspector",),
+             "person": ("person", "inspector")}[by]
+    known: dict[str, tuple[str, str]] = {}  # id -> (kind, name)
+    for s in sessions:
+        for kind in kinds:
+            for resource_id, name in _ids_and_names(s, kind):
+                known.setdefault(resource_id, (kind, name))
+    key = " ".join(wanted.split()).casefold()
+    for matches in ((i for i in known if i == wanted), (i for i in known if i.casefold() == key),
+                    (i for i, (_, name) in known.items() if " ".join(name.split()).casefold() == key)):
+        found = list(dict.fromkeys(matches))
+        if len(found) == 1:
+            return known[found[0]][0], found[0]
+        if len(found) > 1:
+            listed = ", ".join(f"{known[i][1]} ({i})" for i in found)
+            raise InputError([Problem(TIMETABLE_CSV, None, None, f"{wanted!r} could be any of "
+                                      f"{listed}: give the id")])
+    what = {None: "room, inspector or person", "person": "person or inspector"}.get(by, by)
+    listed = ", ".join(f"{name} ({i})" if name != i else i
+                       for i, (_, name) in sorted(known.items())) or "none"
+    raise InputError([Problem(TIMETABLE_CSV, None, None, f"no {what} {wanted!r} has a session in "
+                              f"this timetable (those that do: {listed})")])
+
+
 def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, list[ShownSession]]:
     """Heading (a day, or a room / inspector / person id) -> its sessions in time order."""
     groups: dict[str, list[ShownSession]] = {}
@@ -244,8 +295,25 @@ def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, lis
     return groups if by is None else dict(sorted(groups.items()))
 
 
+def _ids_and_names(session: ShownSession, kind: str) -> tuple[tuple[str, str], ...]:
+    """(id, name) of the session's room, inspectors or attendees."""
+    if kind == "room":
+        return ((session.room_id, session.room_label),)
+    if kind == "inspector":
+        return tuple(zip(session.inspector_ids, session.inspector_names))
+    return tuple(zip(session.attendee_ids, session.attendee_names))
+
+
+def _named(resource_id: str, session: ShownSession, by: str) -> str:
+    """'Pam Pratt (P1)' when the person's name is known, else the id (a room's id is its name
+    in the table's rows already)."""
+    name = dict(_ids_and_names(session, by)).get(resource_id, resource_id) if by != "room" else resource_id
+    return resource_id if name == resource_id else f"{name} ({resource_id})"
+
+
 def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
-    title = heading if by is None else f"{by.capitalize()} {heading}: {len(rows)} session(s)"
+    title = heading if by is None else f"{by.capitalize()} {_named(heading, rows[0], by)}: " \
+        f"{len(rows)} session(s)"
     columns = ["Day"] * (by is not None) + ["Time", "Title", "Type"] + ["Room"] * (by != "room") \
         + ["Inspectors", "Attendees"]
     table = Table(title=Text(printable(title)), title_justify="left", expand=True)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from models import (
     ACTIVITY_TYPES, DAYS, INSPECTORATES, MODES, PRIORITIES, Activity, Problem, format_minutes,
 )
-from loader.cells import Cells, parse_time, split_list
+from loader.cells import Cells, parse_time
 from loader.loops import find_loops
 from loader.settings import DAY_MINUTES, SettingsReader
 from loader.tables import show
@@ -114,7 +114,7 @@ class ActivitiesReader(SettingsReader):
         return duration
 
     def read_days(self, cells: Cells) -> tuple[int, ...]:
-        days = {cells.day_value("days", item, self.week_start) for item in split_list(cells.text("days"))}
+        days = {cells.day_value("days", item, self.week_start) for item in cells.items("days")}
         return tuple(sorted(d for d in days if d is not None))
 
     def on_grid(self, cells: Cells, column: str) -> int | None:
@@ -200,19 +200,19 @@ class ActivitiesReader(SettingsReader):
 
     def read_inspectors(self, cells: Cells) -> tuple[tuple[str, ...], bool]:
         """Named inspector ids, or `all`."""
-        items = split_list(cells.text("inspectors"))
+        items = cells.items("inspectors")
         if any(item.lower() == "all" for item in items):
             if len(items) > 1:
                 cells.problem("inspectors", "write either all or a list of inspector ids, not both")
             return (), True
-        return tuple(i for i in cells.ids("inspectors")
+        return tuple(i for i in cells.ids("inspectors", items)
                      if self.refer(i, "inspectors", "activities", cells.number, "inspectors")), False
 
     def read_inspectorates(self, cells: Cells, named: tuple[str, ...], everyone: bool
                            ) -> tuple[str, ...]:
         """One further inspector per item; there must be enough inspectors left to fill them."""
         wanted = []
-        for item in split_list(cells.text("inspectorates")):
+        for item in cells.items("inspectorates"):
             canonical = {i.lower(): i for i in INSPECTORATE_ITEMS}.get(item.lower())
             if canonical is None:
                 cells.problem("inspectorates", f"'{show(item)}' is not a valid inspectorate: use "
@@ -238,7 +238,8 @@ class ActivitiesReader(SettingsReader):
         return tuple(wanted)
 
     def read_pool(self, cells: Cells, attendees: tuple[str, ...]) -> tuple[str | None, int, int]:
-        """The pool and its resolved bounds: blank pool_min = 1, blank pool_max = the whole group."""
+        """The pool and its resolved bounds: blank pool_min = 1; a blank pool_max, or one above the
+        group's size, = the whole group."""
         pool = cells.id("pool", required=False)
         pool_min = cells.integer("pool_min", minimum=0)
         pool_max = cells.integer("pool_max", minimum=1)
@@ -257,13 +258,15 @@ class ActivitiesReader(SettingsReader):
         high = len(members) if pool_max is None else pool_max
         if pool in self.partial_groups:  # its size is unknown until its rows are put right
             return pool, low, high
-        if high > len(members):
-            cells.problem("pool_max", f"pool_max {high} is more than the {len(members)} "
+        # A lead writes "up to 8" and later finds seven volunteers: a cap, not an error (SPEC §3).
+        high = min(high, len(members))
+        free = len([m for m in members if m not in attendees])
+        if low > len(members):
+            cells.problem("pool_min", f"pool_min {low} is more than the {len(members)} "
                                       f"member(s) of group '{pool}'")
         elif low > high:
             cells.problem("pool_min", f"pool_min {low} is more than pool_max {high}")
-        elif low > len([m for m in members if m not in attendees]):
-            free = len([m for m in members if m not in attendees])
+        elif low > free:
             cells.problem("pool_min", f"pool_min {low} needs more members of group '{pool}' "
                                       f"than the {free} who are not named attendees")
         return pool, low, high

@@ -7,6 +7,8 @@ is not reported again, so each mistake shows up once.
 """
 from __future__ import annotations
 
+import difflib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -34,10 +36,24 @@ def load_inspection(path: Path) -> Inspection:
     inspection = _Builder(source).build()
     if source.problems:
         order = {name: index for index, name in enumerate(TABLE_ORDER)}
-        problems = sorted(source.problems,
+        problems = sorted(_name_activities(source),
                           key=lambda p: (order.get(p.table, -1), p.row or 0))  # stable: row order kept
         raise InputError(problems)
     return inspection
+
+
+def _name_activities(source: Source) -> list[Problem]:
+    """Each problem on an activities row names the activity (id and title, as written), since
+    a row number alone sends the lead hunting through a long sheet."""
+    table = source.tables.get("activities")
+    named = {}
+    for row in table.rows if table else ():
+        activity_id, title = row.cells.get("id", ""), row.cells.get("title", "")
+        named[row.number] = " ".join(part for part in (show(activity_id, 30),
+                                                       f"'{show(title, 50)}'" if title else "")
+                                     if part)
+    return [replace(p, what=named.get(p.row, "")) if p.table == "activities" else p
+            for p in source.problems]
 
 
 class _Builder(ActivitiesReader):
@@ -62,6 +78,7 @@ class _Builder(ActivitiesReader):
         self.activity_ids: dict[str, str] = {}  # lower-cased -> as written: unique in any case
         self.team_known = True  # every inspector row read cleanly, so inspectorates can be counted
         self.person_rows: dict[str, int] = {}
+        self.close_matches_left = 200  # unknown ids that get a "did you mean" from a close match
 
     def rows(self, table: str) -> Iterator[Cells]:
         found = self.tables.get(table)
@@ -77,6 +94,7 @@ class _Builder(ActivitiesReader):
         people = [p for p in map(self.read_person, self.rows("people")) if p]
         rooms = [r for r in map(self.read_room, self.rows("rooms")) if r]
         self.check_managers()
+        self.check_organiser(inspectors, people)
         travel = [t for t in map(self.read_travel, self.rows("travel")) if t]
         for cells in self.rows("groups"):
             self.read_group_member(cells)
@@ -161,7 +179,7 @@ class _Builder(ActivitiesReader):
             if not cells.given("capacity") and cells.has("capacity"):
                 cells.problem("capacity", "is blank but a room that is not virtual needs a capacity")
         room = Room(id=room_id or "", name=cells.required("name") or "", site=site, capacity=capacity,
-                    accessible=cells.yes_no("accessible"), virtual=virtual)
+                    accessible=cells.yes_no("accessible"), virtual=virtual, link=cells.link("link"))
         if room_id:
             self.rooms[room_id] = room
             return room
@@ -184,6 +202,18 @@ class _Builder(ActivitiesReader):
             self.problems.append(Problem("people", self.person_rows[loop[0]], "manager_id",
                                          f"the line managers make a loop: {' → '.join(loop)}"))
 
+    def check_organiser(self, inspectors: list[Inspector], people: list[Person]) -> None:
+        """The organiser sends the invites and is not one of the attendees: an invite from
+        yourself to yourself confuses Outlook."""
+        organiser = self.settings.organiser_email.lower()
+        for who in (*inspectors, *people):
+            if organiser and who.email.lower() == organiser:
+                self.problems.append(Problem(
+                    "settings", self.setting_rows.get("organiser_email"), "value",
+                    f"organiser_email {show(organiser)} is also the email of {show(who.name)} ({who.id}): "
+                    "the organiser sends the invitations and cannot also attend; use a scheduling "
+                    "mailbox of its own"))
+
     def refer(self, ref: str, wanted: str, table: str, row: int, column: str) -> bool:
         """True when `ref` is an id of the `wanted` table; otherwise say what it is instead."""
         if ref in self.reported or wanted in self.unknowable:
@@ -196,11 +226,19 @@ class _Builder(ActivitiesReader):
             message = f"'{ref}' is {_KIND[elsewhere]}, not {_KIND[wanted]}"
         else:
             message = f"no {_WHAT[wanted]} has id '{ref}'"
-            close = [k for k in found if k.lower() == ref.lower()]
-            if close:
-                message += f" (did you mean {close[0]}?)"
+            message += self.did_you_mean(ref, list(found))
         self.problems.append(Problem(table, row, column, message))
         return False
+
+    def did_you_mean(self, ref: str, known: list[str]) -> str:
+        """' (did you mean PRB009?)' when one known id is the same in another case or close to
+        it. Close matches are sought for the first few unknown ids only: a sheet of thousands of
+        wrong ids should not take minutes to report."""
+        close = [k for k in known if k.lower() == ref.lower()]
+        if not close and self.close_matches_left > 0:
+            self.close_matches_left -= 1
+            close = difflib.get_close_matches(ref, known, n=1, cutoff=0.8)
+        return f" (did you mean {close[0]}?)" if close else ""
 
     def found(self, table: str) -> dict:
         return {"inspectors": self.inspectors, "people": self.people, "rooms": self.rooms,
@@ -262,7 +300,9 @@ class _Builder(ActivitiesReader):
         if (resource_id and resource_id not in self.reported
                 and not self.unknowable.intersection(resources)
                 and not any(resource_id in self.found(t) for t in resources)):
-            cells.problem("id", f"no inspector, person or room has id '{resource_id}'")
+            known = [k for t in resources for k in self.found(t)]
+            cells.problem("id", f"no inspector, person or room has id '{resource_id}'"
+                                + self.did_you_mean(resource_id, known))
             return None
         if resource_id is None or day is None:
             return None

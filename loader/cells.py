@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
-from models import DAYS, Problem
+from models import Problem
 from loader.tables import Row, show
 
 # Letters, digits, '.', '_' and '-', starting with a letter or digit (SPEC §2): ids become file
@@ -20,10 +21,25 @@ _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0"})
-DAY_NAMES = {name.lower(): index for index, name in enumerate(DAYS)} | {
-    name.lower(): index for index, name in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday",
-                                                       "Friday"))}
+# Mon..Fri, the full names and the abbreviations leads write (Tues, Weds, Thur, Thurs, ...).
+_DAY_SPELLINGS: tuple[tuple[str, ...], ...] = (
+    ("mon", "monday", "mo", "mond"),
+    ("tue", "tuesday", "tu", "tues"),
+    ("wed", "wednesday", "we", "weds", "wedn"),
+    ("thu", "thursday", "th", "thur", "thurs"),
+    ("fri", "friday", "fr"),
+)
+DAY_NAMES = {spelling: index for index, spellings in enumerate(_DAY_SPELLINGS)
+             for spelling in spellings}
+
+
+def day_index(text: str) -> int | None:
+    """'Tue', 'TUES', 'tuesday' or 'Tue.' -> 1; None when it is not a day name."""
+    return DAY_NAMES.get(text.strip().lower().rstrip("."))
+
+
 MAX_ID_LENGTH = 64  # ids become file names (calendars/ID.ics) and calendar UIDs
+MAX_LINK_LENGTH = 2000  # Teams join links run to a few hundred characters
 MAX_NUMBER = 100_000  # far above any real count or minutes; keeps the solver's numbers sane
 
 
@@ -37,6 +53,16 @@ def plausible_email(text: str) -> bool:
     local, at, domain = text.partition("@")
     return (bool(at) and bool(local) and "." in domain.strip(".") and "@" not in domain
             and "'" not in domain and not re.search(r"[\s;,:\"<>\\\x00-\x1f\x7f]", text))
+
+
+def plausible_link(text: str) -> bool:
+    """https://host/... with nothing that could break a calendar line or an HTML attribute."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+    return (parts.scheme.lower() == "https" and bool(parts.hostname) and len(text) <= MAX_LINK_LENGTH
+            and not re.search(r"[\s\"'<>\\`\x00-\x1f\x7f]", text))
 
 
 def parse_time(text: str) -> int | None:
@@ -93,10 +119,22 @@ class Cells:
             return None
         return text if self.valid_id(column, text) else None
 
-    def ids(self, column: str) -> tuple[str, ...]:
-        """A `;` list of ids, duplicates dropped; bad items are reported and left out."""
+    def items(self, column: str) -> tuple[str, ...]:
+        """A `;` list. Commas where `;` is meant ('Wed, Thu') are reported once, and the items
+        read as meant so that the rest of the cell is still checked."""
+        text = self.text(column)
+        if "," in text:
+            example = "; ".join(split_list(text.replace(",", ";"))[:2])
+            self.problem(column, f"'{show(text)}' separates its items with commas: use ';' "
+                                 f"(e.g. {show(example)})")
+            text = text.replace(",", ";")
+        return split_list(text)
+
+    def ids(self, column: str, items: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """A `;` list of ids (or the column's `items` already split), duplicates dropped; bad
+        items are reported and left out."""
         out: list[str] = []
-        for item in split_list(self.text(column)):
+        for item in self.items(column) if items is None else items:
             if self.valid_id(column, item) and item not in out:
                 out.append(item)
         return tuple(out)
@@ -178,6 +216,15 @@ class Cells:
             return ""
         return text
 
+    def link(self, column: str) -> str:
+        """An https web address (a meeting's join link); "" when blank or reported."""
+        text = self.text(column)
+        if text and not plausible_link(text):
+            self.problem(column, f"'{show(text)}' is not an https link: give the whole join "
+                                 "address, starting https://")
+            return ""
+        return text
+
     def date(self, column: str) -> date | None:
         text = self.text(column)
         if not text:
@@ -189,8 +236,9 @@ class Cells:
 
     def day_value(self, column: str, text: str, week_start: date | None) -> int | None:
         """'Tue', 'tuesday' or a date inside the inspection week -> 1."""
-        if text.lower() in DAY_NAMES:
-            return DAY_NAMES[text.lower()]
+        index = day_index(text)
+        if index is not None:
+            return index
         when = parse_date(text)
         if when is None:
             self.problem(column, f"'{show(text)}' is not a day: use Mon..Fri or a date of the "

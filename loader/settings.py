@@ -37,6 +37,7 @@ class SettingsReader:
     week_start: date | None
     settings: Settings
     problems: list[Problem]
+    setting_rows: dict[str, int]  # key -> its row in the settings table
 
     def read_settings(self) -> Settings:
         values: dict[str, object] = {}
@@ -71,6 +72,7 @@ class SettingsReader:
                 "settings", rows["organiser_email"], "value",
                 "organiser_email is blank: give the scheduling mailbox that sends the invitations "
                 "(Outlook needs an organiser, who is not one of the attendees)"))
+        self.setting_rows = rows
         self.week_start = values.pop("week_start", None)
         if "timezone" in values and self.week_start is not None:
             self.check_calendar_zone(str(values["timezone"]), rows["timezone"])

@@ -24,7 +24,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "settings": (("key", "value"), ()),
     "inspectors": (("id", "name", "inspectorate"), ("email", "role")),
     "people": (("id", "name", "agency", "role"), ("email", "manager_id", "needs_accessible")),
-    "rooms": (("id", "name", "capacity"), ("site", "accessible", "virtual")),
+    "rooms": (("id", "name", "capacity"), ("site", "accessible", "virtual", "link")),
     "travel": (("from_site", "to_site", "minutes"), ()),
     "groups": (("group_id", "person_id"), ()),
     "unavailability": (("id", "day"), ("start", "end", "reason")),
@@ -415,7 +415,7 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
         return None
     (header_number, header), body = filled[0], filled[1:]
     required, optional = COLUMNS[name]
-    columns: list[str | None] = []  # None: a nameless column, ignored when it holds nothing
+    columns: list[str | None] = []  # None: nameless or '#', ignored (nameless: when blank)
     seen: dict[str, int] = {}
     header_ok = True
     for position, raw in enumerate(header):
@@ -426,7 +426,7 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
             header_ok = False
             continue
         column = normalise_column(raw)
-        if not column:
+        if not column or column.startswith("#"):  # blank, or the lead's own notes: ignored
             columns.append(None)
             continue
         if column in seen:
@@ -439,9 +439,12 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
         if column not in required and column not in optional:
             # Shown on one line, shortened: a header can hold anything, even a whole file behind a
             # stray quote.
+            close = difflib.get_close_matches(column, required + optional, n=1, cutoff=0.75)
+            hint = f"did you mean {close[0]}? " if close else ""
             problems.append(Problem(name, header_number, show(column),
-                                    f"unknown column '{show(raw.strip())}': "
-                                    f"{name} has the columns {', '.join(required + optional)}"))
+                                    f"unknown column '{show(raw.strip())}': {hint}"
+                                    f"{name} has the columns {', '.join(required + optional)} "
+                                    "(a column whose name starts with # is your own and is ignored)"))
     for column in required:
         if column not in seen and header_ok:
             problems.append(Problem(name, header_number, column, "the required column is missing"))

@@ -1,7 +1,7 @@
 """The one small error hierarchy; the CLI maps each to a message and an exit code."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -12,11 +12,15 @@ class Problem:
     row: int | None  # the row number the user sees in the spreadsheet (header = row 1)
     column: str | None
     message: str
+    # the row's activity as the lead knows it ("PRB009 'Health focus group'"): shown, not compared
+    what: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         where = self.table
         if self.row is not None:
             where += f", row {self.row}"
+        if self.what:
+            where += f" ({self.what})"
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.message}"

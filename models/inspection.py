@@ -116,6 +116,7 @@ class Room:
     capacity: int | None = None  # None: unlimited (virtual rooms only)
     accessible: bool = False
     virtual: bool = False
+    link: str = ""  # an online meeting's https join link, put into the invites held there
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,12 @@ class Inspection:
         return all(
             d != day or e <= start or s >= end for d, s, e in self.unavailable.get(resource_id, ())
         )
+
+    def name_of(self, resource_id: str) -> str:
+        """The name of an inspector, person or room as the input gives it; the id when unknown."""
+        who = (self.inspector_by_id.get(resource_id) or self.person_by_id.get(resource_id)
+               or self.room_by_id.get(resource_id))
+        return who.name if who else resource_id
 
     def managers_above(self, person_id: str) -> tuple[str, ...]:
         """The person's line managers, directly and further up the chain."""

@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 from models import DAYS, Infeasible, Inspection, format_minutes
 from scheduler.candidates import Candidates
 from scheduler.greedy import greedy_timetable
-from scheduler.precheck import names_of, occurrence_title, precheck, when_allowed, who_parts, with_whom
+from scheduler.precheck import impossible_musts, names_of, occurrence_title, when_allowed, who_parts, with_whom
 from scheduler.search import make_solver
 from scheduler.week_model import WeekModel
 
@@ -108,12 +108,8 @@ def infeasible_core(inspection: Inspection, budget: float = 20.0, narrow=None) -
 def explanation(inspection: Inspection, budget: float = 20.0, narrow=None) -> tuple[list[str], bool]:
     """Sentences saying why the musts cannot all be held (none: they can), and whether the set
     is minimal."""
-    candidates = Candidates(inspection, narrow)
-    for options in candidates:
-        if options.occurrence.is_must:
-            reasons = precheck(inspection, options)
-            if reasons:
-                return reasons, True
+    for _, reasons in impossible_musts(inspection, Candidates(inspection, narrow))[:1]:
+        return reasons, True
     core, minimal = infeasible_core(inspection, budget, narrow)
     if not core and minimal:
         return [], True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from models import DAYS, Inspection, Occurrence, format_minutes
 from models.inspection import PRACTITIONER_ONLY_TYPES
-from scheduler.candidates import Options, free_starts, minimum_headcount
+from scheduler.candidates import Candidates, Options, free_starts, minimum_headcount
 
 
 # --- words ----------------------------------------------------------------------------------
@@ -55,6 +55,17 @@ def with_whom(inspection: Inspection, occ: Occurrence) -> str:
 
 
 # --- pre-checks -----------------------------------------------------------------------------
+def impossible_musts(inspection: Inspection, candidates: Candidates | None = None
+                     ) -> list[tuple[str, list[str]]]:
+    """(activity id, reasons) for every must occurrence that cannot be held even on its own,
+    found by the pre-checks alone (no search): what `validate` reports and `solve` stops on."""
+    out = []
+    for options in candidates or Candidates(inspection):
+        if options.occurrence.is_must and (reasons := precheck(inspection, options)):
+            out.append((options.occurrence.activity.id, reasons))
+    return out
+
+
 def precheck(inspection: Inspection, options: Options) -> list[str]:
     """Reasons, on its own, that one occurrence cannot be held (empty: none found)."""
     occ, a = options.occurrence, options.occurrence.activity

@@ -17,7 +17,7 @@ from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.explain import explain_infeasible
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import tie_break_terms, total
-from scheduler.precheck import precheck
+from scheduler.precheck import impossible_musts
 from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, seconds_of,
                               stopped_by_clock, time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
@@ -34,9 +34,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     """Build the best timetable found within the time limit (see the module docstring)."""
     started = time.monotonic()
     week = WeekModel(inspection)
-    for options in week.candidates:  # cheap reasons first: one must on its own cannot be held
-        if options.occurrence.is_must and (reasons := precheck(inspection, options)):
-            raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
+    for activity_id, reasons in impossible_musts(inspection, week.candidates)[:1]:
+        raise Infeasible(reasons, activity_ids=(activity_id,))  # cheap: one must on its own
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
     week.hint(greedy)

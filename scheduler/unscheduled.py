@@ -1,6 +1,7 @@
 """Why each optional occurrence was left out, in words a timetabling lead can act on: either it
 cannot be held at all (and which requirement rules out every time), or it competes for inspectors,
-people or rooms with the sessions that were held (named, highest priority first)."""
+people or rooms with the sessions that were held (the most constraining first, at most five,
+by title, day and time)."""
 from __future__ import annotations
 
 from models import DAYS, PRIORITIES, Session, Timetable, Unscheduled
@@ -8,8 +9,23 @@ from scheduler.candidates import DAY, Candidates, Options
 from scheduler.precheck import precheck  # words shared with infeasibility explanations
 
 
+MOST_NAMED = 5  # rivals named in one reason: enough to act on, short enough to read
+
+
+def _required(options: Options) -> set[str]:
+    """What the occurrence must have: its named inspectors and attendees, every inspector for
+    `all`, and a named room (a pool member or an inspector of a wanted inspectorate is one of
+    several who would do)."""
+    required = set(options.named_inspectors) | set(options.named_attendees) | set(options.all_inspectors)
+    room = options.occurrence.activity.room
+    return required | {room} if room else required
+
+
 def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, set[str]]]:
-    needs = options.could_involve()
+    """The held sessions that use what the occurrence could involve while it could be held, the
+    most constraining first: those holding more of what it must have, then more of what it could
+    use, then the higher priority, then the earlier."""
+    required, needs = _required(options), options.could_involve()
     window = [(t, t + options.duration) for t in options.starts]
     lo = min((s for s, _ in window), default=0)
     hi = max((e for _, e in window), default=0)
@@ -21,26 +37,27 @@ def _competitors(timetable: Timetable, options: Options) -> list[tuple[Session, 
             out.append((s, shared))
     by_id = timetable.inspection.occurrence_by_id
     rank = {p: i for i, p in enumerate(PRIORITIES)}  # must first, then high, medium, low
-    out.sort(key=lambda x: (rank[by_id[x[0].occurrence_id].activity.priority], x[0].day, x[0].start))
+    out.sort(key=lambda x: (-len(x[1] & required), -len(x[1]),
+                            rank[by_id[x[0].occurrence_id].activity.priority], x[0].day, x[0].start))
     return out
 
 
 def _reason(timetable: Timetable, options: Options) -> str:
-    blocked = precheck(timetable.inspection, options)
+    inspection = timetable.inspection
+    blocked = precheck(inspection, options)
     if blocked:
         return "it cannot be held at all: " + blocked[0]
     rivals = _competitors(timetable, options)
     if not rivals:
         return ("no free combination of room, inspectors and attendees fits alongside the sessions held "
                 "(lunch breaks, travel and daily limits included)")
-    by_id = timetable.inspection.occurrence_by_id
     named = []
-    for session, shared in rivals[:3]:
-        activity = by_id[session.occurrence_id].activity
-        named.append(f"'{activity.title}' ({activity.priority}, {DAYS[session.day]} {session.start_text}; "
-                     f"{', '.join(sorted(shared))})")
-    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
-    return "it competes for the same inspectors, people or rooms with " + "; ".join(named) + more
+    for session, shared in rivals[:MOST_NAMED]:
+        activity = inspection.occurrence_by_id[session.occurrence_id].activity
+        who = ", ".join(sorted(inspection.name_of(i) for i in shared))
+        named.append(f"'{activity.title}' ({DAYS[session.day]} {session.start_text}-{session.end_text}, "
+                     f"{activity.priority}; {who})")
+    return "it competes for the same inspectors, people or rooms with " + "; ".join(named)
 
 
 def unscheduled_reasons(timetable: Timetable, candidates: Candidates) -> tuple[Unscheduled, ...]:

@@ -178,6 +178,14 @@ def test_blank_pool_max_is_the_whole_group(tmp_path):
     assert (activity.pool_min, activity.pool_max) == (2, 3)
 
 
+def test_pool_max_above_the_group_is_the_whole_group(tmp_path):
+    """A lead writes "up to 8" and finds seven volunteers: a cap, not an error (SPEC §3)."""
+    tables = base_tables()
+    tables["activities"][1].update(pool_min="2", pool_max="8")
+    activity = load_inspection(write_tables(tmp_path / "input", tables)).activities[1]
+    assert (activity.pool_min, activity.pool_max) == (2, 3)
+
+
 def test_optional_tables_may_be_absent(tmp_path):
     tables = base_tables()
     for name in ("travel", "unavailability"):
@@ -431,8 +439,8 @@ BROKEN = [
      ("activities", 4, "pool_max", "is given but pool is blank: name the group in pool")),
     ("activities", 1, {"pool_min": "3", "pool_max": "2"},
      ("activities", 3, "pool_min", "pool_min 3 is more than pool_max 2")),
-    ("activities", 1, {"pool_max": "4"},
-     ("activities", 3, "pool_max", "pool_max 4 is more than the 3 member(s) of group 'G1'")),
+    ("activities", 1, {"pool_min": "4", "pool_max": ""},
+     ("activities", 3, "pool_min", "pool_min 4 is more than the 3 member(s) of group 'G1'")),
     ("activities", 1, {"pool_min": "3", "attendees": "P1"},
      ("activities", 3, "pool_min", "pool_min 3 needs more members of group 'G1' than the 2 who "
                                    "are not named attendees")),
@@ -544,7 +552,8 @@ def test_header_problems(tmp_path):
         encoding="utf-8")
     assert problems_of(folder) == [
         Problem("rooms", 1, "colour", "unknown column 'Colour': rooms has the columns id, name, "
-                                      "capacity, site, accessible, virtual"),
+                                      "capacity, site, accessible, virtual, link (a column whose "
+                                      "name starts with # is your own and is ignored)"),
         Problem("rooms", 1, "name", "the column appears twice (columns B and E)"),
         Problem("rooms", 1, "capacity", "the required column is missing"),
         Problem("rooms", 3, None, "column F holds 'stray' but has no name in the header row"),

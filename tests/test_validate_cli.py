@@ -11,8 +11,16 @@ def validate(path) -> object:
     return CliRunner().invoke(main, ["validate", str(path)])
 
 
+def week() -> dict[str, list[dict[str, str]]]:
+    """The loader's base tables, with the Briefing Room made accessible: Phil Police needs it for
+    the strategy meeting held there, so without it that must could never be held."""
+    tables = base_tables()
+    tables["rooms"][1]["accessible"] = "yes"
+    return tables
+
+
 def test_valid_folder_prints_ok_and_the_summary(tmp_path):
-    result = validate(write_tables(tmp_path / "input", base_tables()))
+    result = validate(write_tables(tmp_path / "input", week()))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "OK"
@@ -24,7 +32,7 @@ def test_valid_folder_prints_ok_and_the_summary(tmp_path):
 
 
 def test_valid_workbook_prints_ok(tmp_path):
-    result = validate(write_workbook(tmp_path / "input.xlsx", base_tables()))
+    result = validate(write_workbook(tmp_path / "input.xlsx", week()))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK\n")
 
@@ -39,12 +47,13 @@ def test_problems_are_listed_with_exit_2(tmp_path):
     assert result.output.splitlines() == [
         "The input has 2 problem(s):",
         "  - rooms, row 2, column capacity: -1 is too small: it must be at least 1",
-        "  - activities, row 5, column duration: 50 is not a multiple of the 15-minute slot",
+        "  - activities, row 5 (OBS1 'Strategy meeting'), column duration: 50 is not a multiple "
+        "of the 15-minute slot",
     ]
 
 
 def test_must_time_beyond_the_week_is_flagged(tmp_path):
-    tables = base_tables()
+    tables = week()
     for row in tables["unavailability"]:
         row.update(id="OF1")
     tables["inspectors"] = tables["inspectors"][:1]  # only OF1, away Tuesday and Wednesday morning

@@ -300,8 +300,8 @@ def test_show_an_id_alone_says_what_it_is(out_dir):
 def test_show_unknown_id_says_so(out_dir):
     result = show(out_dir, "--by", "person", "ZZ9")
     assert result.exit_code == 2
-    assert "no person 'ZZ9' has a session in this timetable (the persons that do: M1, P1, P2)" \
-        in result.output
+    assert ("no person or inspector 'ZZ9' has a session in this timetable (those that do: CQ1, M1, "
+            "OF1, P1, P2)") in result.output
     assert "Traceback" not in result.output
 
 
@@ -324,7 +324,7 @@ def test_show_a_missing_or_garbled_folder_is_a_clean_error(tmp_path, content, wh
 
 def test_render_table_from_a_timetable_uses_names():
     text = render_table(hostile_timetable(), by="inspector", resource_id="HM1", width=300)
-    assert text.startswith("Inspector HM1: 8 session(s)\n")
+    assert text.startswith("Inspector Hal [bold]Moss[/bold] (HM1): 8 session(s)\n")
     assert "Hal [bold]Moss[/bold]" in text  # rich markup printed as written
     assert "Room <script>alert(1)</script> · Police HQ" in text
     assert "Teams (online)" not in text  # HM1 is not in the online manager interview

@@ -101,6 +101,10 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
         ("FG", "attendees", "OF1;P1;P2;P3"), ("CT", "cancelled", "OF2;P1")]
     fg = next(r for r in rows(out / "changes.csv") if r["occurrence_id"] == "FG")
     assert (fg["old_start"], fg["new_start"]) == ("Tue 14:00", "Tue 14:00")
+    assert (fg["title"], fg["notify_names"]) == ("Focus group: social workers",
+                                                 "Inspector OF1;Person P1;Person P2;Person P3")
+    assert ("  CT 'Case tracking: Case 1': cancelled (Thu 09:00 R1); tell Inspector OF2, Person P1"
+            in result.output.splitlines()) or "  CT 'Case tracking: Case 1': cancelled (" in result.output
     assert sorted(p.name for p in (out / "outbox").iterdir()) == ["CT.ics", "FG.cancel.ics", "FG.ics"]
     invites = sorted(p.name for p in (out / "invites").iterdir())
     held = [r["occurrence_id"] for r in rows(out / "timetable.csv")]
@@ -114,7 +118,7 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
     assert "2 change(s) to the baseline, proven minimal; 3 file(s) in outbox/" in result.output
     by_id = {r["occurrence_id"]: r for r in rows(out / "timetable.csv")}
     assert by_id["MON"]["sequence"] == "0" and by_id["FG"]["sequence"] == "1"
-    assert "0 optional left out, 1 must(s) cancelled (see unscheduled.csv)" in result.output
+    assert "1 cancelled, needing a substitute (see unscheduled.csv)." in result.output
 
 
 def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_to_date(week, tmp_path):

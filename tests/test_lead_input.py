@@ -1,0 +1,219 @@
+"""What leads write is accepted, and what is wrong is said in their words (issue 12), seen through
+the CLI: a hand-written week (tests/fixtures/lead_week: mixed-case headers, `#` columns, Tues/Thurs,
+a pool_max above its group, a Teams join link) validates and solves; each near miss gets a hint."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from loader import load_inspection
+from loader.cells import day_index
+from tests.test_loader import base_tables, write_tables
+from tests.test_validate_cli import week
+
+LEAD_WEEK = Path(__file__).parent / "fixtures" / "lead_week"
+
+
+def run(*args) -> object:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def validate_tables(tmp_path: Path, tables) -> object:
+    return run("validate", write_tables(tmp_path / "input", tables))
+
+
+@pytest.fixture(scope="module")
+def solved_lead_week(tmp_path_factory) -> Path:
+    """The lead's week solved once, with a copy of its input in input/ (as the folder keeps it)."""
+    out = tmp_path_factory.mktemp("lead") / "out"
+    result = run("solve", LEAD_WEEK, "--out", out, "--time-limit", 20, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    if not (out / "input").is_dir():
+        shutil.copytree(LEAD_WEEK, out / "input")
+    return out
+
+
+# --- accept what leads write ------------------------------------------------------------------
+def test_a_week_written_as_a_lead_writes_it_validates(tmp_path):
+    result = run("validate", LEAD_WEEK)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK\n")
+    inspection = load_inspection(LEAD_WEEK)
+    by_id = inspection.activity_by_id
+    # pool_max 8 with five volunteers: the whole group, not an error
+    assert (by_id["FG1"].pool_min, by_id["FG1"].pool_max) == (2, 5)
+    assert by_id["FG1"].days == (1, 3)  # Tues;Thur
+    assert by_id["KIT"].days == (1, 2, 3)  # Tues;Weds;Thurs
+    assert by_id["OBS1"].fixed_day == 2  # Weds 14:00
+    assert [(u.resource_id, u.day) for u in inspection.unavailability] == [("CQ1", 3), ("P3", 1), ("R2", 2)]
+    assert inspection.room_by_id["V1"].link.startswith("https://teams.microsoft.com/")
+
+
+def test_the_same_week_as_a_workbook_validates(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for path in sorted(LEAD_WEEK.glob("*.csv")):
+        sheet = book.create_sheet(path.stem)
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+    book.save(tmp_path / "week.xlsx")
+    result = run("validate", tmp_path / "week.xlsx")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("text, day", [
+    ("Mon", 0), ("monday", 0), ("Tues", 1), ("TUE", 1), ("tu", 1), ("Weds", 2), ("wednesday", 2),
+    ("Thur", 3), ("thurs", 3), ("THU", 3), ("Fri.", 4), ("friday", 4), ("Sat", None), ("T", None),
+])
+def test_day_names_and_abbreviations_in_any_case(text, day):
+    assert day_index(text) == day
+
+
+def test_pool_min_above_the_group_stays_an_error(tmp_path):
+    tables = week()
+    tables["activities"][1].update(pool_min="4", pool_max="8")  # G1 has three members
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    assert ("activities, row 3 (FG1 'Practitioners focus group'), column pool_min: pool_min 4 is "
+            "more than the 3 member(s) of group 'G1'") in result.output
+
+
+def test_hash_columns_are_the_leads_own_and_a_near_miss_gets_did_you_mean(tmp_path):
+    tables = week()
+    for row in tables["activities"]:
+        row["# who asked"] = "Ruth"
+        row["Pool Maximum"] = ""
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    problems = [line for line in result.output.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 1  # the # column is not one of them
+    assert "activities, row 1, column pool_maximum: unknown column 'Pool Maximum': did you mean " \
+           "pool_max?" in problems[0]
+
+
+def test_commas_where_semicolons_are_meant_are_named(tmp_path):
+    tables = week()
+    tables["activities"][1]["days"] = "Mon, Tue"
+    tables["activities"][3]["attendees"] = "P1,P2"
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    assert ("activities, row 3 (FG1 'Practitioners focus group'), column days: 'Mon, Tue' separates "
+            "its items with commas: use ';' (e.g. Mon; Tue)") in result.output
+    assert ("activities, row 5 (OBS1 'Strategy meeting'), column attendees: 'P1,P2' separates its "
+            "items with commas: use ';' (e.g. P1; P2)") in result.output
+    assert "The input has 2 problem(s)" in result.output  # read as meant: nothing else reported
+
+
+def test_an_unknown_id_close_to_a_real_one_gets_did_you_mean(tmp_path):
+    tables = week()
+    tables["activities"][2]["attendees"] = "M01"
+    tables["activities"][2]["after"] = "FG01"
+    tables["unavailability"][0]["id"] = "CQ01"
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    assert "column attendees: no person has id 'M01' (did you mean M1?)" in result.output
+    assert "column after: no activity has id 'FG01' (did you mean FG1?)" in result.output
+    assert "unavailability, row 2, column id: no inspector, person or room has id 'CQ01' (did you " \
+           "mean CQ1?)" in result.output
+
+
+def test_every_activities_problem_names_the_activity(tmp_path):
+    tables = week()
+    tables["activities"][3].update(room="R3", attendees="P1;P2;P3;L1;M1", inspectorates="any;any;any")
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("  - activities")]
+    assert lines and all(line.startswith("  - activities, row 5 (OBS1 'Strategy meeting'), column ")
+                         for line in lines), lines
+
+
+def test_an_organiser_who_is_also_an_attendee_is_refused(tmp_path):
+    tables = week()
+    tables["settings"][4]["value"] = "P1@Northmere.gov.uk"  # Pam Pratt's address, in another case
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    assert ("settings, row 6, column value: organiser_email p1@northmere.gov.uk is also the email of "
+            "Pam Pratt (P1): the organiser sends the invitations and cannot also attend") in result.output
+
+
+@pytest.mark.parametrize("link", ["http://zoom.us/j/1", "teams.microsoft.com/l/x", "https://", "https://a b"])
+def test_a_room_link_must_be_an_https_address(tmp_path, link):
+    tables = week()
+    tables["rooms"][2]["link"] = link
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    assert "rooms, row 4, column link:" in result.output and "is not an https link" in result.output
+
+
+def test_invites_held_in_a_room_with_a_link_carry_it(solved_lead_week):
+    link = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_eastbrook%40thread.v2/0"
+    invite = (solved_lead_week / "invites" / "CT1.ics").read_bytes().replace(b"\r\n ", b"").decode()
+    assert f"\r\nURL:{link}\r\n" in invite
+    assert f"\r\nLOCATION:Teams meeting (online): {link}\r\n" in invite
+    assert f"\\nJoin online: {link}" in invite
+    in_person = (solved_lead_week / "invites" / "SETUP.ics").read_bytes().replace(b"\r\n ", b"")
+    assert b"URL:" not in in_person and b"Join online" not in in_person
+
+
+# --- validate finds the musts that cannot be held on their own ------------------------------------
+def test_validate_reports_musts_impossible_on_their_own_with_exit_1(tmp_path):
+    result = validate_tables(tmp_path, base_tables())  # the Briefing Room is not accessible
+    assert result.exit_code == 1, result.output
+    assert "OK" not in result.output.splitlines()
+    assert "No timetable can hold every 'must' activity:" in result.output
+    assert ("'Strategy meeting' must be held in Briefing Room (R2), which does not fit it (mode "
+            "in_person, 3 people, capacity 6, not accessible).") in result.output
+
+
+# --- solve: never the example over real work; plain answers ---------------------------------------
+def test_solve_without_input_refuses_a_folder_made_from_another_input(solved_lead_week, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(solved_lead_week, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = run("solve", "--out", out, "--time-limit", 1)
+    assert result.exit_code == 2
+    assert "holds a timetable made from another input" in result.output
+    assert f"name your input (schedule solve my-week.xlsx --out {out})" in result.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_solve_ends_with_a_plain_summary(solved_lead_week):
+    result = run("solve", LEAD_WEEK, "--out", solved_lead_week.parent / "again", "--time-limit", 20,
+                 "--workers", 1)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "All 6 musts held. Every optional session held too."
+    assert lines[1].startswith("10 sessions in all. OPTIMAL: held weight 211, bound 211, gap 0.00%, ")
+    assert lines[2] == f"Written to {solved_lead_week.parent / 'again'}/"
+    assert json.loads((solved_lead_week.parent / "again" / "solve.json").read_text())["objective"] == 211
+
+
+# --- names -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("wanted", ["OF1", "of1", "Ruth Adeyemi", "ruth  adeyemi"])
+def test_show_by_person_takes_an_inspector_any_case_or_a_full_name(solved_lead_week, wanted):
+    result = run("show", solved_lead_week, wanted, "--by", "person", "--width", 200)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Inspector Ruth Adeyemi (OF1): ")
+    assert "Grace Mills" in result.output  # attendees by name, from the folder's input/
+
+
+def test_show_a_person_by_name_and_an_ambiguous_or_unknown_one(solved_lead_week):
+    result = run("show", solved_lead_week, "grace mills", "--width", 200)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Person Grace Mills (L1): ")
+    result = run("show", solved_lead_week, "Nobody Here", "--by", "person")
+    assert result.exit_code == 2
+    assert "no person or inspector 'Nobody Here' has a session" in result.output
+    assert "Ruth Adeyemi (OF1)" in result.output
