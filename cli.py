@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -530,13 +532,11 @@ class _ProgressLine:
     TICK = 0.5  # seconds
 
     def __init__(self, time_limit: float, stream=None) -> None:
-        import threading
-        import time
-
         self.stream = stream or sys.stderr
         self.limit = time_limit
         self.started = time.monotonic()
         self.best: tuple[int, int, int] | None = None
+        self.drawn = False
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
@@ -549,8 +549,6 @@ class _ProgressLine:
         self.draw()
 
     def draw(self) -> None:
-        import time
-
         from exporters.summary import progress_text
 
         with self.lock:
@@ -558,6 +556,7 @@ class _ProgressLine:
             if self.stream.isatty() and not self.stopped.is_set():
                 self.stream.write(f"\r  {line}\033[K")  # \033[K: clear what a longer line left
                 self.stream.flush()
+                self.drawn = True
 
     def _tick(self) -> None:
         while not self.stopped.wait(self.TICK):
@@ -565,9 +564,9 @@ class _ProgressLine:
 
     def done(self) -> None:
         with self.lock:
-            was_running = not self.stopped.is_set() and self.stream.isatty()
+            end_line = self.drawn and not self.stopped.is_set()
             self.stopped.set()
-            if was_running:
+            if end_line:
                 self.stream.write("\n")
                 self.stream.flush()
         if self.ticker.is_alive():

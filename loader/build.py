@@ -48,7 +48,8 @@ def _name_activities(source: Source) -> list[Problem]:
     table = source.tables.get("activities")
     named = {}
     for row in table.rows if table else ():
-        activity_id, title = row.cells.get("id", ""), row.cells.get("title", "")
+        activity_id, title = (row.cells.get(c, "") if c not in row.unreadable else ""
+                              for c in ("id", "title"))
         named[row.number] = " ".join(part for part in (show(activity_id, 30),
                                                        f"'{show(title, 50)}'" if title else "")
                                      if part)

@@ -48,9 +48,13 @@ def large_tables() -> dict[str, list[dict[str, str]]]:
     travel = [{"from_site": a, "to_site": b, "minutes": "20"}
               for i, a in enumerate(sites) for b in sites[i + 1:]]
     groups = [{"group_id": f"G{i % 100:03d}", "person_id": p} for i, p in enumerate(practitioners)]
-    away = practitioners[:1500] + [r["id"] for r in rooms[:20]]
     unavailability = [{"id": rid, "day": DAYS[i % 5], "start": "09:00" if i % 2 else "",
-                       "end": "12:00" if i % 2 else "", "reason": "leave"} for i, rid in enumerate(away)]
+                       "end": "12:00" if i % 2 else "", "reason": "leave"}
+                      for i, rid in enumerate(practitioners[:1500])]
+    # rooms booked in the afternoon: clear of the observations fixed at 10:05, which could then
+    # never be held (validate reports such musts)
+    unavailability += [{"id": r["id"], "day": DAYS[i % 5], "start": "14:00", "end": "16:00",
+                        "reason": "booked"} for i, r in enumerate(rooms[:20])]
     activities = []
     for i in range(ACTIVITIES):
         kind = TYPES[i % len(TYPES)]
