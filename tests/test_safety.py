@@ -322,7 +322,8 @@ def test_a_time_zone_no_invite_can_describe_is_refused_by_validate(tmp_path):
 def test_an_id_must_start_with_a_letter_or_digit(tmp_path, bad_id):
     result = validated(tmp_path, lambda data: data["activities"][1].update(id=bad_id))
     assert result.exit_code == 2, result.output
-    assert (f"  - activities, row 3, column id: '{bad_id}' is not a valid id: use only letters, "
+    assert (f"  - activities, row 3 ({bad_id} 'Practitioners focus group'), column id: '{bad_id}' is not "
+            "a valid id: use only letters, "
             "digits, '.', '_' and '-', starting with a letter or digit") in result.output
 
 
@@ -332,7 +333,8 @@ def test_ids_that_differ_only_in_letter_case_are_refused(tmp_path):
         data["activities"][2]["after"] = ""
     result = validated(tmp_path, edit)
     assert result.exit_code == 2, result.output
-    assert "  - activities, row 4, column id: activity 'fg1' is already defined in row 3" in result.output
+    assert ("  - activities, row 4 (fg1 'Manager interview'), column id: activity 'fg1' is already "
+            "defined in row 3") in result.output
 
 
 def test_an_activity_named_like_another_ones_cancellation_file_is_refused(tmp_path):
@@ -340,7 +342,8 @@ def test_an_activity_named_like_another_ones_cancellation_file_is_refused(tmp_pa
         dict(data["activities"][3], id="FG1.cancel")))
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[1:] == [
-        "  - activities, row 7, column id: 'FG1.cancel' and activity 'FG1' (row 3) would share the file "
+        "  - activities, row 7 (FG1.cancel 'Strategy meeting'), column id: 'FG1.cancel' and activity 'FG1' "
+        "(row 3) would share the file "
         "name FG1.cancel.ics (the invite of one, the cancellations of the other): choose another id"]
 
 

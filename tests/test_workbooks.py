@@ -42,14 +42,16 @@ EXPECTED = {
         "  - activities: the sheet holds data as far as cell XFD1048576; at most 100,000 rows and "
         "1,000 columns are read: delete what lies beyond the table"],
     "formula-without-value.xlsx": [
-        '  - activities, row 5: cell S5 holds a formula (="low") whose value was never calculated: '
+        "  - activities, row 5 (OBS1 'Strategy meeting'): "
+        'cell S5 holds a formula (="low") whose value was never calculated: '
         "open the workbook in Excel and save it again, or type the value"],
     "formula-with-value.xlsx": None,
     "merged-cells.xlsx": [
-        "  - activities, row 3: cells E3:E4 are merged, and only the first of them holds the value: "
+        "  - activities, row 3 (FG1 'Practitioners focus group'): cells E3:E4 are merged, and only the first of them holds the value: "
         "unmerge them and fill in each cell"],
     "huge-cell.xlsx": [
-        "  - activities, row 6, column notes: holds 40,000 characters; a cell may hold at most 32,767"],
+        "  - activities, row 6 (CT1 'Case 3 discussion'), column notes: holds 40,000 characters; a cell may "
+        "hold at most 32,767"],
 }
 
 
@@ -115,7 +117,8 @@ def test_a_csv_cell_over_the_cap_is_named_not_a_whole_file_refused(tmp_path):
     result = validate(tmp_path)
     assert result.exit_code == 2
     assert result.output.splitlines()[1:] == [
-        "  - activities, row 3, column notes: holds 200,000 characters; a cell may hold at most 32,767"]
+        "  - activities, row 3 (FG1 'Practitioners focus group'), column notes: holds 200,000 characters; a "
+        "cell may hold at most 32,767"]
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
@@ -127,5 +130,6 @@ def test_line_and_paragraph_separators_are_refused(tmp_path, separator):
     result = validate(tmp_path)
     assert result.exit_code == 2
     assert result.output.splitlines()[1:] == [
-        f"  - activities, row 3, column notes: holds a hidden control character "
+        f"  - activities, row 3 (FG1 'Practitioners focus group'), column notes: holds a hidden control "
+        f"character "
         f"(U+{ord(separator):04X}): retype the cell"]
