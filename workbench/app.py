@@ -20,7 +20,6 @@ import secrets
 import threading
 import time
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -460,25 +459,7 @@ def _check(workbook: Path) -> dict[str, object]:
     try:
         return {"ok": True, "summary": summary(_loaded(workbook))}
     except InputError as err:
-        return {"ok": False, "problems": [(p, _activity_named(workbook, p)) for p in err.problems]}
-
-
-def _activity_named(workbook: Path, problem) -> str:
-    """'FG3 Focus group: social workers' for a problem on a row of the activities sheet."""
-    if problem.table != "activities" or problem.row is None:
-        return ""
-    table = _sheets(str(workbook), workbook.stat().st_mtime_ns).get("activities")
-    for row in table.rows if table else ():
-        if row.number == problem.row:
-            return " ".join(x for x in (row.cells.get("id", ""), row.cells.get("title", "")) if x)
-    return ""
-
-
-@lru_cache(maxsize=4)
-def _sheets(path: str, mtime: int):
-    from loader.tables import read_source
-
-    return read_source(Path(path)).tables
+        return {"ok": False, "problems": [(p, p.what) for p in err.problems]}
 
 
 def _timetable(run: Run):
