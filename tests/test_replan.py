@@ -163,6 +163,20 @@ def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
     _kept(_baseline(), result, "FG")
 
 
+def _r1_lost_under_fixed_y(y_priority: str, **settings):
+    """Y (fixed Tue 10:00) in R1 and Z (low) in R2 at the same hour; R1 is then taken out of the
+    workbook. Returns the edited inspection and the baseline, for `_replan`."""
+    before = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")], **settings,
+        activities=[activity("Y", inspectors=("OF1",), attendees=("P1",), priority=y_priority, fixed_day=TUE,
+                             fixed_time=10 * H, days=(TUE,)),
+                    activity("Z", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,))])
+    baseline = timetable(before, session("Y", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
+                         session("Z", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
+    return replace(before, rooms=(room("R2"),)), baseline
+
+
 @pytest.mark.parametrize("change_cost, expected", [
     (4, {"Y": "cancelled"}),  # a low session (1) is worth less than one change (4): cancel it
     (0, {"Y": "room", "Z": "moved"}),  # changes cost nothing: keep every session, then fewest changes
@@ -170,15 +184,7 @@ def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
 def test_change_cost_weighs_changes_against_held_sessions(change_cost, expected):
     # R1 is lost. Y (low, fixed Tue 10:00) can only go to R2, where Z (low) is at 10:00: keeping Y
     # means two changes (Y re-roomed, Z moved), cancelling it one.
-    before = inspection(
-        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
-        rooms=[room("R1"), room("R2")], change_cost=change_cost,
-        activities=[activity("Y", inspectors=("OF1",), attendees=("P1",), priority="low", fixed_day=TUE,
-                             fixed_time=10 * H, days=(TUE,)),
-                    activity("Z", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,))])
-    baseline = timetable(before, session("Y", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
-                         session("Z", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
-    result, changes = _replan(replace(before, rooms=(room("R2"),)), baseline)
+    result, changes = _replan(*_r1_lost_under_fixed_y(y_priority="low", change_cost=change_cost))
     assert changes == expected and result.changes_proven_minimal
     assert result.objective == result.held_weight - change_cost * len(expected)
 
@@ -228,14 +234,6 @@ def test_a_search_that_finds_nothing_in_time_falls_back_on_its_first_fit_start(m
 
     monkeypatch.setattr(scheduler.replan, "run_search", lambda solver, model, callback=None: (cp_model.UNKNOWN, False))
     # R1 is lost: first fit finds Y (fixed Tue 10:00) no room, as Z holds R2 then.
-    before = inspection(
-        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
-        rooms=[room("R1"), room("R2")],
-        activities=[activity("Y", inspectors=("OF1",), attendees=("P1",), priority="high", fixed_day=TUE,
-                             fixed_time=10 * H, days=(TUE,)),
-                    activity("Z", inspectors=("OF2",), attendees=("P2",), priority="low", days=(TUE,))])
-    baseline = timetable(before, session("Y", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1",)),
-                         session("Z", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P2",)))
-    result, changes = _replan(replace(before, rooms=(room("R2"),)), baseline)
+    result, changes = _replan(*_r1_lost_under_fixed_y(y_priority="high"))
     assert result.status == "FEASIBLE" and not result.changes_proven_minimal
     assert changes == {"Y": "cancelled"} and result.objective == dict(result.stats)["mended_score"]
