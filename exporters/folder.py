@@ -21,7 +21,8 @@ from models import (
 )
 from exporters.ics import invite_filename, render_calendar, render_invite
 from exporters.timetable_csv import (
-    csv_text, read_timetable, render_timetable_csv, render_unscheduled_csv, unscheduled_csv,
+    CANCELLED_FILE, csv_text, read_timetable, render_cancelled_csv, render_timetable_csv, render_unscheduled_csv,
+    unscheduled_csv,
 )
 
 MARKER = "solve.json"  # a folder holding it was written by `schedule` and may be replaced
@@ -169,6 +170,8 @@ def output_files(result: SolveResult, source: Path | str | None) -> dict[str, by
         "timetable.csv": render_timetable_csv(timetable).encode("utf-8"),
         "unscheduled.csv": render_unscheduled_csv(timetable).encode("utf-8"),
     }
+    if timetable.cancelled:
+        files[CANCELLED_FILE] = render_cancelled_csv(timetable).encode("utf-8")
     attending = {rid for s in timetable.sessions for rid in s.everyone}
     named = [(f"calendars/{who.id}.ics", who.id) for who in (*inspection.inspectors, *inspection.people)
              if who.id in attending]

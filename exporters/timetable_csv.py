@@ -17,6 +17,8 @@ from models import DAYS, Inspection, InputError, Problem, Session, Timetable, Un
 TIMETABLE_COLUMNS = ("occurrence_id", "activity_id", "title", "type", "date", "day", "start", "end",
                      "room", "site", "inspectors", "attendees", "sequence")
 UNSCHEDULED_COLUMNS = ("activity_id", "priority", "reason")
+CANCELLED_COLUMNS = ("occurrence_id", "sequence")
+CANCELLED_FILE = "cancelled.csv"
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 # An occurrence's SEQUENCE goes up by one per published change: a million is far beyond any week,
 # and keeps the number well inside the 32-bit INTEGER calendars store it in.
@@ -56,6 +58,12 @@ def unscheduled_csv(unscheduled: Iterable[Unscheduled]) -> str:
 
 def render_unscheduled_csv(timetable: Timetable) -> str:
     return unscheduled_csv(timetable.unscheduled)
+
+
+def render_cancelled_csv(timetable: Timetable) -> str:
+    """The occurrences cancelled along a chain of re-plans and not held since, with the SEQUENCE
+    of their CANCEL (so that one held again is invited above it)."""
+    return csv_text(CANCELLED_COLUMNS, sorted(timetable.cancelled))
 
 
 def start_and_end(row: dict[str, str], bad) -> tuple[int | None, int | None]:
@@ -148,18 +156,26 @@ def _session(inspection: Inspection, number: int, row: dict[str, str],
         unknown = [i for i in ids if i not in known]
         if unknown:
             bad(column, f"unknown id(s): {', '.join(unknown)}")
-    sequence_text = row["sequence"].strip() or "0"
-    if not (sequence_text.isascii() and sequence_text.isdigit()):  # '²' is a digit but no number
-        bad("sequence", f"{row['sequence']!r} is not a whole number")
-    elif len(sequence_text) > len(str(MAX_SEQUENCE)) or int(sequence_text) > MAX_SEQUENCE:
-        bad("sequence", f"{sequence_text[:20]}{'…' * (len(sequence_text) > 20)} is more than any "
-                        f"calendar sequence: at most {MAX_SEQUENCE:,}")
+    sequence = _sequence(row["sequence"], bad)
     problems.extend(found)
     if found:
         return None
     return Session(occurrence_id=occurrence_id, activity_id=activity_id, day=day, start=start,
                    end=end, room_id=room_id, inspector_ids=inspector_ids,
-                   attendee_ids=attendee_ids, sequence=int(sequence_text))
+                   attendee_ids=attendee_ids, sequence=sequence)
+
+
+def _sequence(text: str, bad) -> int | None:
+    """A calendar SEQUENCE cell (blank: 0); None, told to `bad`, when it is not one."""
+    sequence_text = text.strip() or "0"
+    if not (sequence_text.isascii() and sequence_text.isdigit()):  # '²' is a digit but no number
+        bad("sequence", f"{text!r} is not a whole number")
+    elif len(sequence_text) > len(str(MAX_SEQUENCE)) or int(sequence_text) > MAX_SEQUENCE:
+        bad("sequence", f"{sequence_text[:20]}{'…' * (len(sequence_text) > 20)} is more than any "
+                        f"calendar sequence: at most {MAX_SEQUENCE:,}")
+    else:
+        return int(sequence_text)
+    return None
 
 
 def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
@@ -184,10 +200,18 @@ def read_timetable(inspection: Inspection, directory: Path | str) -> Timetable:
     for number, row in read_rows(directory / "unscheduled.csv", UNSCHEDULED_COLUMNS, problems):
         unscheduled.append(Unscheduled(activity_id=row["activity_id"].strip(),
                                        priority=row["priority"].strip(), reason=row["reason"]))
+    cancelled = []
+    if (directory / CANCELLED_FILE).is_file():  # only a re-plan that cancelled something has one
+        for number, row in read_rows(directory / CANCELLED_FILE, CANCELLED_COLUMNS, problems):
+            sequence = _sequence(row["sequence"], lambda column, message, number=number: problems.append(
+                Problem(CANCELLED_FILE, number, column, message)))
+            if sequence is not None:
+                cancelled.append((row["occurrence_id"].strip(), sequence))
     if problems:
         raise InputError(problems)
-    return Timetable(inspection=inspection, sessions=tuple(sessions), unscheduled=tuple(unscheduled))
+    return Timetable(inspection=inspection, sessions=tuple(sessions), unscheduled=tuple(unscheduled),
+                     cancelled=tuple(cancelled))
 
 
-__all__ = ["TIMETABLE_COLUMNS", "UNSCHEDULED_COLUMNS", "render_timetable_csv",
+__all__ = ["CANCELLED_FILE", "TIMETABLE_COLUMNS", "UNSCHEDULED_COLUMNS", "render_cancelled_csv", "render_timetable_csv",
            "render_unscheduled_csv", "unscheduled_csv", "read_timetable"]

@@ -54,6 +54,10 @@ class Timetable:
     inspection: Inspection
     sessions: tuple[Session, ...]
     unscheduled: tuple[Unscheduled, ...] = ()
+    # (occurrence id, the SEQUENCE its CANCEL carried) for each occurrence a re-plan of the chain
+    # cancelled and none has held since: held again, its invite must go above that number, or
+    # Outlook ignores it as older than the cancellation.
+    cancelled: tuple[tuple[str, int], ...] = ()
 
     def sorted_sessions(self) -> tuple[Session, ...]:
         return tuple(sorted(self.sessions, key=lambda s: (s.day, s.start, s.room_id, s.occurrence_id)))

@@ -176,7 +176,7 @@ class ReplanSearch:
                 m.clear_hints()
             else:
                 self.hint(hint)
-            solver = make_solver(seed, workers, time_limit=share * time_limit)
+            solver = make_solver(seed, workers, time_limit=share * time_limit, variables=len(m.proto.variables))
             status, interrupted = run_search(solver, m, Watcher(self.week, started, progress))
             if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 raise KeyboardInterrupt
@@ -186,6 +186,8 @@ class ReplanSearch:
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
         first = PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
+        if mended_ok:
+            m.add(self.score >= self.score_of(mended))
         if mended_ok and self.score_of(mended) == self.ceiling:
             sessions, score_proven, changes_proven = mended, True, True
             best = bound = self.ceiling

@@ -23,34 +23,45 @@ STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
 # whether or not it is proven optimal. --time-limit S is turned into a deterministic budget by the
 # calibration below: S seconds of the given number of workers, each on a core of its own.
 #
-# Measured (README, "Time limits and reproducibility") in CPU time, because the machine was shared
-# (load average 9-12 on 2 cores): CPU time is what the search itself used, so the figure holds on an
-# idle machine, where S seconds on W idle cores are W*S CPU-seconds. Interleaved search, 2 workers,
-# bundled example, seed 0: 3.0 units in the first 20 CPU-s (each full-search worker's first step
-# counts a whole unit), then LNS steps at about 0.03 units per CPU-s: 6.0 units in 150 CPU-s,
-# 5.05 in 81.5 in another run. 0.04 units per CPU-second makes the default 60 s on 2 workers
-# (120 CPU-s) 4.8 units. One plain worker, 110 rows: 1.15 units in 39.6 CPU-s, so 0.03.
+# Measured on an idle machine (2 cores, bench/, the solver settings of make_solver) in CPU time,
+# which is what the search itself used, so the figures hold on a busy machine too. Interleaved
+# search, 2 workers: the bundled example (5,300 variables) 5.11 units in 169 CPU-s and the 110-row
+# week (6,700) 4.85 in 164, so 0.03 units per CPU-second; the 250-row week (31,600 variables) 10.3
+# units in 112 CPU-s, 0.092: a larger model counts more units per second (its LP and presolve
+# steps are counted by the work they do, which grows faster than their time). The rate is scaled by
+# (variables / 7,000) ** 0.75 above 7,000 variables, which fits the three weeks (0.093 at 250 rows).
+# One plain worker, 110 rows: 1.15 units in 39.6 CPU-s, so 0.03.
 # On a loaded machine a run takes longer than S by about load/cores, and gives the same answer.
-DETERMINISTIC_PER_CPU_SECOND = 0.04   # interleaved search (2+ workers)
+DETERMINISTIC_PER_CPU_SECOND = 0.03   # interleaved search (2+ workers)
 DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER = 0.03
+CALIBRATED_VARIABLES = 7000
+SIZE_EXPONENT = 0.75
 # The clock is only a safety net against a machine many times slower than the calibration: a run
 # stopped by it is not reproducible (SolveResult.stats say so). Generous on purpose.
 WALL_SAFETY_FACTOR = 10.0
 WALL_SAFETY_SECONDS = 60.0
 
 
-def deterministic_budget(seconds: float, workers: int) -> float:
-    """The deterministic time that `seconds` of search on `workers` idle cores stands for."""
+WEAK_FULL_SUBSOLVERS = ("fixed", "no_lp", "quick_restart", "quick_restart_no_lp", "pseudo_costs",
+                        "reduced_costs", "max_lp_sym")
+INTERLEAVE_BATCH = 8
+
+
+def deterministic_budget(seconds: float, workers: int, variables: int = 0) -> float:
+    """The deterministic time that `seconds` of search on `workers` idle cores stands for, on a
+    model of `variables` variables (see the calibration above)."""
     rate = DETERMINISTIC_PER_CPU_SECOND if workers > 1 else DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER
+    rate *= max(1.0, variables / CALIBRATED_VARIABLES) ** SIZE_EXPONENT
     return max(0.01, seconds) * workers * rate
 
 
-def seconds_of(deterministic: float, workers: int) -> float:
+def seconds_of(deterministic: float, workers: int, variables: int = 0) -> float:
     """The inverse of deterministic_budget: calibrated seconds for a deterministic time."""
-    return deterministic / deterministic_budget(1.0, workers)
+    return deterministic / deterministic_budget(1.0, workers, variables)
 
 
-def make_solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
+def make_solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None,
+                variables: int = 0):
     """A CP-SAT solver that gives the same answer on every run: its parallel workers interleave
     deterministically, and it stops on deterministic time, `deterministic` units or else the
     calibrated equivalent of `time_limit` seconds (see deterministic_budget). Run it with
@@ -67,11 +78,19 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
     p.catch_sigint_signal = False  # run_search turns Ctrl-C into stop_search itself
     p.cp_model_probing_level = 0
     p.max_presolve_iterations = 1
+    if p.interleave_search:
+        # Measured on the bundled example (60 s, bench/): the full-search workers below found nothing
+        # that LNS and `core` did not, while each of their turns costs a whole deterministic unit;
+        # without them LNS gets more turns (3694 against 3605). Batches of 8 give LNS more turns again
+        # (3713, gap 0.8 %, in the same deterministic time).
+        p.ignore_subsolvers.extend(WEAK_FULL_SUBSOLVERS)
+        p.interleave_batch_size = INTERLEAVE_BATCH
     if deterministic is None and time_limit is not None:
-        deterministic = deterministic_budget(time_limit, workers)
+        deterministic = deterministic_budget(time_limit, workers, variables)
     if deterministic is not None:
         p.max_deterministic_time = deterministic
-        p.max_time_in_seconds = WALL_SAFETY_FACTOR * seconds_of(deterministic, workers) + WALL_SAFETY_SECONDS
+        p.max_time_in_seconds = (WALL_SAFETY_FACTOR * seconds_of(deterministic, workers, variables)
+                                 + WALL_SAFETY_SECONDS)
     return solver
 
 
@@ -119,7 +138,10 @@ def _drop_unproven_hint(solver: cp_model.CpSolver, model: cp_model.CpModel) -> N
 
 def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None) -> tuple[int, bool]:
     """Solve in a worker thread so that Ctrl-C (or `stoppable`'s event) reaches Python at once: it
-    stops the search, and whatever timetable was found so far is kept. Returns (status, interrupted)."""
+    stops the search, and whatever timetable was found so far is kept. A search `callback` (a
+    Watcher) knows the best timetable: once the bound meets it, the answer is proven and the search
+    stops then rather than when the batch under way ends (a `core` worker's turn ran 8 s more on a
+    re-plan already proven at 3 s). Returns (status, interrupted)."""
     stop = _STOP.get()
     if stop is not None and stop.is_set():
         return cp_model.UNKNOWN, True
@@ -142,8 +164,11 @@ def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None
         else:
             solver.stop_search()
 
+    proven = threading.Event()
+    if solver.parameters.interleave_search:
+        _on_proof(solver, proven.set)
     threading.Thread(target=search, daemon=True).start()
-    interrupted = False
+    interrupted = stopping = False
     while not done.is_set():
         try:
             done.wait(0.1)
@@ -154,7 +179,20 @@ def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None
         if stop is not None and stop.is_set() and not interrupted:
             interrupted = True
             stop_soon()
+        if proven.is_set() and not stopping and not interrupted:
+            stopping = True
+            stop_soon()
     return outcome.get("status", cp_model.UNKNOWN), interrupted
+
+
+def _on_proof(solver: cp_model.CpSolver, then: Callable[[], None]) -> None:
+    """Call `then` when a worker of the interleaved search has finished it: its search space is
+    exhausted, so the answer is proven. CP-SAT 9.15 reports that only in its log ("#Done"), not
+    to the bound callback, so the log is read, never printed."""
+    p = solver.parameters
+    p.log_search_progress = True
+    p.log_to_stdout = False
+    solver.log_callback = lambda line: then() if line.startswith("#Done") else None
 
 
 class Watcher(cp_model.CpSolverSolutionCallback):
@@ -165,7 +203,6 @@ class Watcher(cp_model.CpSolverSolutionCallback):
         self.week, self.started, self.on_progress = week, started, on_progress
         self.first_at: float | None = None
         self.best_at: float | None = None
-
     def on_solution_callback(self) -> None:
         elapsed = time.monotonic() - self.started
         if self.first_at is None:

@@ -18,8 +18,8 @@ from scheduler.explain import explain_infeasible
 from scheduler.greedy import greedy_timetable
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
-from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, seconds_of,
-                              stopped_by_clock, time_limit_reached)
+from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, stopped_by_clock,
+                              time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
@@ -27,6 +27,7 @@ from scheduler.week_model import WeekModel
 # Phase 2's budget in deterministic time (about 4-8 wall seconds on these machines): measured on a
 # 40-row week, 0.5 and 2.0 found the same tie-break value, so the shorter one.
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
+TIE_BREAK_SHARE = 0.5
 
 
 def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
@@ -43,7 +44,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
 
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
-    solver = make_solver(seed, workers, time_limit=time_limit)
+    size = len(week.model.proto.variables)
+    solver = make_solver(seed, workers, time_limit=time_limit, variables=size)
     watcher = Watcher(week, started, on_progress)
     status, interrupted = run_search(solver, week.model, watcher)
     phase1 = time.monotonic() - started
@@ -66,7 +68,9 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
 
     clock_stopped = stopped_by_clock(solver)
     if proven and not interrupted:
-        left = seconds_of(deterministic_budget(time_limit, workers) - solver.deterministic_time, workers)
+        # Half the time limit on one worker: a fixed budget, never what phase 1 left, as phase 1
+        # stops once proven at a moment the clock chooses (scheduler.search.run_search).
+        left = deterministic_budget(TIE_BREAK_SHARE * time_limit, 1, size)
         sessions = _tie_break(week, seed, objective, greedy, left) or sessions
     wall = time.monotonic() - started
     timetable = Timetable(inspection, tuple(sessions))
@@ -85,7 +89,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("best_seconds", watcher.best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(solver.deterministic_time, 3)),
-        ("deterministic_budget", round(deterministic_budget(time_limit, workers), 3)),
+        ("deterministic_budget", round(deterministic_budget(time_limit, workers, size), 3)),
         ("stopped_by_clock", clock_stopped),
     )
     return SolveResult(
@@ -100,11 +104,9 @@ def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:
     return all(o.id in held for o in inspection.occurrences if o.is_must)
 
 
-def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], seconds_left: float):
+def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], left: float):
     """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one worker. A try that finds nothing
-    is followed by a longer one while the calibrated `seconds_left` (deterministic, like every
-    budget here) allows."""
-    left = deterministic_budget(seconds_left, 1)
+    is followed by a longer one while what is left of the deterministic budget allows."""
     model = week.model
     model.add(week.held_weight >= optimum)
     model.maximize(total(tie_break_terms(week.vars)))

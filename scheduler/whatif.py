@@ -77,10 +77,11 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
         raise time_limit_reached(time_limit) from None
 
     sessions = [frozen.get(s.occurrence_id, s) for s in found.sessions]
-    sessions = [_sequenced(s, base.get(s.occurrence_id)) for s in sessions]
+    earlier = dict(baseline.cancelled)
+    sessions = [_sequenced(s, base.get(s.occurrence_id), earlier.get(s.occurrence_id)) for s in sessions]
     timetable = Timetable(adjusted, tuple(sessions))
     unscheduled = _unscheduled(timetable, candidates, base, cancelled, edits, baseline.unscheduled, inspection)
-    timetable = Timetable(adjusted, timetable.sessions, unscheduled)
+    timetable = Timetable(adjusted, timetable.sessions, unscheduled, _still_cancelled(baseline, timetable))
     if check:
         _check(timetable, frozen)
     changes = counted(changes_between(baseline, timetable))
@@ -258,13 +259,23 @@ def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:
                      minimal=False)
 
 
-def _sequenced(session: Session, old: Session | None) -> Session:
-    """Unchanged occurrences keep their SEQUENCE; changed ones raise it by one; added ones start at 0."""
+def _sequenced(session: Session, old: Session | None, cancelled_at: int | None) -> Session:
+    """Unchanged occurrences keep their SEQUENCE; changed ones raise it by one; added ones start at
+    0, or one above the CANCEL an earlier re-plan sent for them (`cancelled_at`)."""
     if old is None:
-        return replace(session, sequence=0)
+        return replace(session, sequence=0 if cancelled_at is None else cancelled_at + 1)
     if change_kind(old, session) is None:
         return replace(session, sequence=old.sequence)
     return replace(session, sequence=old.sequence + 1)
+
+
+def _still_cancelled(baseline: Timetable, timetable: Timetable) -> tuple[tuple[str, int], ...]:
+    """The chain's cancellations not held again: the baseline's, and this re-plan's (its CANCEL
+    goes one above the sequence the occurrence had, as exporters.changes writes it)."""
+    held = {s.occurrence_id for s in timetable.sessions}
+    cancelled = {oid: sequence for oid, sequence in baseline.cancelled if oid not in held}
+    cancelled.update((s.occurrence_id, s.sequence + 1) for s in baseline.sessions if s.occurrence_id not in held)
+    return tuple(sorted(cancelled.items()))
 
 
 def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, Session],

@@ -237,3 +237,37 @@ def test_a_search_that_finds_nothing_in_time_falls_back_on_its_first_fit_start(m
     result, changes = _replan(*_r1_lost_under_fixed_y(y_priority="high"))
     assert result.status == "FEASIBLE" and not result.changes_proven_minimal
     assert changes == {"Y": "cancelled"} and result.objective == dict(result.stats)["mended_score"]
+
+
+def test_an_occurrence_cancelled_then_added_back_is_invited_above_its_cancel_across_the_chain(tmp_path):
+    # CT is removed (its CANCEL carries SEQUENCE 1), a re-plan with nothing to do follows, then the
+    # lead puts CT back: its new REQUEST must carry SEQUENCE 2, or Outlook drops it as older than the
+    # cancellation. Each step goes through an output folder, as a chain of `whatif` runs does.
+    from exporters.folder import read_timetable, write_output
+    from exporters.timetable_csv import CANCELLED_FILE
+
+    def through_folder(result, name):
+        write_output(result, tmp_path / name, source=None)
+        return read_timetable(result.timetable.inspection, tmp_path / name)
+
+    removed, changes = _replan(_edited(activities={"CT": None}))
+    assert changes == {"CT": "cancelled"}
+    assert method(outbox_of(_baseline(), removed)["CT.ics"]) == "CANCEL"
+    assert b"SEQUENCE:1" in outbox_of(_baseline(), removed)["CT.ics"]
+    first = through_folder(removed, "first")
+    assert (tmp_path / "first" / CANCELLED_FILE).read_text().splitlines() == ["occurrence_id,sequence", "CT,1"]
+    assert first.cancelled == (("CT", 1),)
+
+    quiet = whatif(_edited(activities={"CT": None}), first, WhatIf(), time_limit=5, seed=0, workers=1)
+    assert quiet.changes == 0
+    second = through_folder(quiet, "second")
+    assert second.cancelled == (("CT", 1),)  # carried along the chain
+
+    back = whatif(_before(), second, WhatIf(), time_limit=5, seed=0, workers=1)
+    ct = back.timetable.session("CT")
+    assert ct is not None and ct.sequence == 2
+    assert back.timetable.cancelled == ()  # held again: no longer cancelled
+    assert b"SEQUENCE:2" in outbox_of(second, back)["CT.ics"]
+    # Every diary, fed the three outboxes in turn, holds CT once, from the last invite.
+    assert replay(_baseline(), outbox_of(_baseline(), removed), outbox_of(first, quiet), outbox_of(second, back)) == \
+        expected_diaries(back.timetable)

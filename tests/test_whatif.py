@@ -69,8 +69,9 @@ Diaries = dict[str, dict[str, tuple]]  # email -> UID -> (SEQUENCE, start, end, 
 
 def deliver(diaries: Diaries, data: bytes) -> None:
     """What each ATTENDEE's calendar client does with the file (RFC 5546): a REQUEST with a SEQUENCE
-    not below the one held replaces the event; a CANCEL likewise removes it; older ones are ignored
-    (and would be a bug here: asserted never to happen)."""
+    not below the one held replaces the event; a CANCEL likewise removes it, remembering its SEQUENCE
+    (Outlook keeps a cancelled meeting's: a later invite below it is ignored); older ones are
+    ignored (and would be a bug here: asserted never to happen)."""
     ev = event(data)
     uid, sequence = str(ev["UID"]), int(ev["SEQUENCE"])
     attendees = frozenset(emails(data))
@@ -80,7 +81,7 @@ def deliver(diaries: Diaries, data: bytes) -> None:
         assert held is None or sequence >= held[0], f"{address} would ignore a stale {uid}"
         if method(data) == "CANCEL":
             assert ev["STATUS"] == "CANCELLED"
-            diary.pop(uid, None)
+            diary[uid] = (sequence, None, None, None, None)  # cancelled: its sequence is remembered
         else:
             diary[uid] = (sequence, ev["DTSTART"].dt, ev["DTEND"].dt, str(ev["LOCATION"]), attendees)
 
@@ -105,7 +106,13 @@ def replay(baseline: Timetable, *outboxes: dict[str, bytes]) -> Diaries:
     for outbox in outboxes:
         for name in sorted(outbox):
             deliver(diaries, outbox[name])
-    return {address: diary for address, diary in diaries.items() if diary}
+    return held_events(diaries)
+
+
+def held_events(diaries: Diaries) -> Diaries:
+    """The events each diary holds (what a cancellation left behind aside)."""
+    held = {address: {uid: e for uid, e in diary.items() if e[1] is not None} for address, diary in diaries.items()}
+    return {address: diary for address, diary in held.items() if diary}
 
 
 def outbox_of(baseline: Timetable, result) -> dict[str, bytes]:
