@@ -176,7 +176,7 @@ class ReplanSearch:
                 m.clear_hints()
             else:
                 self.hint(hint)
-            solver = make_solver(seed, workers, time_limit=share * time_limit, variables=len(m.proto.variables))
+            solver = make_solver(seed, workers, time_limit=share * time_limit)
             status, interrupted = run_search(solver, m, Watcher(self.week, started, progress))
             if interrupted and status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 raise KeyboardInterrupt

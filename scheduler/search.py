@@ -25,17 +25,16 @@ STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
 #
 # Measured on an idle machine (2 cores, bench/, the solver settings of make_solver) in CPU time,
 # which is what the search itself used, so the figures hold on a busy machine too. Interleaved
-# search, 2 workers: the bundled example (5,300 variables) 5.11 units in 169 CPU-s and the 110-row
-# week (6,700) 4.85 in 164, so 0.03 units per CPU-second; the 250-row week (31,600 variables) 10.3
-# units in 112 CPU-s, 0.092: a larger model counts more units per second (its LP and presolve
-# steps are counted by the work they do, which grows faster than their time). The rate is scaled by
-# (variables / 7,000) ** 0.75 above 7,000 variables, which fits the three weeks (0.093 at 250 rows).
+# search, 2 workers: the bundled example 5.11 units in 169 CPU-s and the 110-row week 4.85 in 164,
+# so 0.03 units per CPU-second. A larger week is not steady: on the 250-row week the LP worker's
+# first step counts 6.7-9 units in 13-33 s (up to 0.3 a second), while an LNS step counts 0.1 in
+# 3-25 s. A rate scaled up with the model's size to fill the time at 250 rows ran for 18 minutes
+# instead of 2, once the LNS steps had the budget; 0.03 ends the 250-row week in about 67 s of 120,
+# and the 600-row week, where the LP worker's first step alone runs past the budget, in 344 s.
 # One plain worker, 110 rows: 1.15 units in 39.6 CPU-s, so 0.03.
 # On a loaded machine a run takes longer than S by about load/cores, and gives the same answer.
 DETERMINISTIC_PER_CPU_SECOND = 0.03   # interleaved search (2+ workers)
 DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER = 0.03
-CALIBRATED_VARIABLES = 7000
-SIZE_EXPONENT = 0.75
 # The clock is only a safety net against a machine many times slower than the calibration: a run
 # stopped by it is not reproducible (SolveResult.stats say so). Generous on purpose.
 WALL_SAFETY_FACTOR = 10.0
@@ -47,21 +46,18 @@ WEAK_FULL_SUBSOLVERS = ("fixed", "no_lp", "quick_restart", "quick_restart_no_lp"
 INTERLEAVE_BATCH = 8
 
 
-def deterministic_budget(seconds: float, workers: int, variables: int = 0) -> float:
-    """The deterministic time that `seconds` of search on `workers` idle cores stands for, on a
-    model of `variables` variables (see the calibration above)."""
+def deterministic_budget(seconds: float, workers: int) -> float:
+    """The deterministic time that `seconds` of search on `workers` idle cores stands for."""
     rate = DETERMINISTIC_PER_CPU_SECOND if workers > 1 else DETERMINISTIC_PER_CPU_SECOND_ONE_WORKER
-    rate *= max(1.0, variables / CALIBRATED_VARIABLES) ** SIZE_EXPONENT
     return max(0.01, seconds) * workers * rate
 
 
-def seconds_of(deterministic: float, workers: int, variables: int = 0) -> float:
+def seconds_of(deterministic: float, workers: int) -> float:
     """The inverse of deterministic_budget: calibrated seconds for a deterministic time."""
-    return deterministic / deterministic_budget(1.0, workers, variables)
+    return deterministic / deterministic_budget(1.0, workers)
 
 
-def make_solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None,
-                variables: int = 0):
+def make_solver(seed: int, workers: int, time_limit: float | None = None, deterministic: float | None = None):
     """A CP-SAT solver that gives the same answer on every run: its parallel workers interleave
     deterministically, and it stops on deterministic time, `deterministic` units or else the
     calibrated equivalent of `time_limit` seconds (see deterministic_budget). Run it with
@@ -86,11 +82,10 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
         p.ignore_subsolvers.extend(WEAK_FULL_SUBSOLVERS)
         p.interleave_batch_size = INTERLEAVE_BATCH
     if deterministic is None and time_limit is not None:
-        deterministic = deterministic_budget(time_limit, workers, variables)
+        deterministic = deterministic_budget(time_limit, workers)
     if deterministic is not None:
         p.max_deterministic_time = deterministic
-        p.max_time_in_seconds = (WALL_SAFETY_FACTOR * seconds_of(deterministic, workers, variables)
-                                 + WALL_SAFETY_SECONDS)
+        p.max_time_in_seconds = WALL_SAFETY_FACTOR * seconds_of(deterministic, workers) + WALL_SAFETY_SECONDS
     return solver
 
 

@@ -44,8 +44,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
 
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
-    size = len(week.model.proto.variables)
-    solver = make_solver(seed, workers, time_limit=time_limit, variables=size)
+    solver = make_solver(seed, workers, time_limit=time_limit)
     watcher = Watcher(week, started, on_progress)
     status, interrupted = run_search(solver, week.model, watcher)
     phase1 = time.monotonic() - started
@@ -70,7 +69,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if proven and not interrupted:
         # Half the time limit on one worker: a fixed budget, never what phase 1 left, as phase 1
         # stops once proven at a moment the clock chooses (scheduler.search.run_search).
-        left = deterministic_budget(TIE_BREAK_SHARE * time_limit, 1, size)
+        left = deterministic_budget(TIE_BREAK_SHARE * time_limit, 1)
         sessions = _tie_break(week, seed, objective, greedy, left) or sessions
     wall = time.monotonic() - started
     timetable = Timetable(inspection, tuple(sessions))
@@ -89,7 +88,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("best_seconds", watcher.best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(solver.deterministic_time, 3)),
-        ("deterministic_budget", round(deterministic_budget(time_limit, workers, size), 3)),
+        ("deterministic_budget", round(deterministic_budget(time_limit, workers), 3)),
         ("stopped_by_clock", clock_stopped),
     )
     return SolveResult(
