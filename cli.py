@@ -186,14 +186,15 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     from exporters.changes import whatif_files
     from exporters.folder import check_replaceable, write_output
     from loader import load_inspection
+    from loader.request import day_time, known_id, period
     from models.changes import WhatIf, changes_between, changes_in_words
     from scheduler.whatif import whatif as replan
 
     check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
-    request = WhatIf(drop=tuple(_known_id(inspection, i, "--drop") for i in dict.fromkeys(drop)),
-                     unavailable=tuple(_period(inspection, text) for text in unavailable),
-                     now=_day_time(inspection, now_text, "--now") if now_text is not None else None)
+    request = WhatIf(drop=tuple(_request("--drop", known_id, inspection, i) for i in dict.fromkeys(drop)),
+                     unavailable=tuple(_request("--unavailable", period, inspection, text) for text in unavailable),
+                     now=_request("--now", day_time, inspection, now_text) if now_text is not None else None)
     baseline = _read_baseline(baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
@@ -230,6 +231,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     from exporters.folder import check_replaceable, replace_folder
     from exporters.robustness import render_terminal, robustness_files
     from loader import load_inspection
+    from loader.request import day_time
     from scheduler.robustness import cores, sweep
 
     if dask_address and workers:
@@ -239,7 +241,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
         workers = cores()
     check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
-    start = _day_time(inspection, from_text, "--from") if from_text else (0, inspection.settings.day_start)
+    start = _request("--from", day_time, inspection, from_text) if from_text else (0, inspection.settings.day_start)
     baseline = _read_baseline(baseline_dir, inspection)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
@@ -296,66 +298,14 @@ def _read_baseline(baseline_dir: Path, inspection):
     return baseline
 
 
-def _known_id(inspection, resource_id: str, option: str) -> str:
-    resource_id = resource_id.strip()
-    if not any(resource_id in known for known in (inspection.inspector_by_id, inspection.person_by_id,
-                                                  inspection.room_by_id)):
-        raise click.BadParameter(f"{resource_id!r} is not an inspector, person or room of this inspection",
-                                 param_hint=f"'{option}'")
-    return resource_id
+def _request(option: str, read, *args):
+    """A what-if request field read by loader.request; a field it cannot read is a bad option."""
+    from loader.request import RequestError
 
-
-def _day(inspection, text: str, option: str) -> int:
-    """Mon..Fri (or Monday..Friday), or an ISO date inside the inspection week."""
-    from datetime import date
-
-    from loader.cells import day_index
-
-    if day_index(text) is not None:
-        return day_index(text)
     try:
-        offset = (date.fromisoformat(text) - inspection.settings.week_start).days
-    except ValueError:
-        offset = -1
-    if 0 <= offset <= 4:
-        return offset
-    raise click.BadParameter(f"{text!r} is not a day Mon..Fri or a date of the inspection week",
-                             param_hint=f"'{option}'")
-
-
-def _time(text: str, option: str) -> int:
-    from loader.cells import parse_time
-
-    minutes = parse_time(text)
-    if minutes is None:
-        raise click.BadParameter(f"{text!r} is not a time HH:MM", param_hint=f"'{option}'")
-    return minutes
-
-
-def _day_time(inspection, text: str, option: str) -> tuple[int, int]:
-    """'Tue 13:00' -> (1, 780)."""
-    parts = text.split()
-    if len(parts) != 2:
-        raise click.BadParameter(f"{text!r} is not a day and a time like \"Tue 13:00\"", param_hint=f"'{option}'")
-    return _day(inspection, parts[0], option), _time(parts[1], option)
-
-
-def _period(inspection, text: str) -> tuple[str, int, int, int]:
-    """'ID Tue 09:00-12:00' (or 'ID Tue' for the whole day) -> (id, day, start, end)."""
-    option = "--unavailable"
-    parts = text.split(None, 2)
-    if len(parts) < 2:
-        raise click.BadParameter(f"{text!r} is not like \"ID Tue 09:00-12:00\"", param_hint=f"'{option}'")
-    resource_id, day = _known_id(inspection, parts[0], option), _day(inspection, parts[1], option)
-    if len(parts) == 2:
-        return resource_id, day, 0, 24 * 60
-    times = "".join(parts[2].split()).split("-")
-    if len(times) != 2:
-        raise click.BadParameter(f"{parts[2]!r} is not a period like 09:00-12:00", param_hint=f"'{option}'")
-    start, end = _time(times[0], option), _time(times[1], option)
-    if end <= start:
-        raise click.BadParameter(f"{parts[2]!r} ends before it starts", param_hint=f"'{option}'")
-    return resource_id, day, start, end
+        return read(*args)
+    except RequestError as err:
+        raise click.BadParameter(str(err), param_hint=f"'{option}'") from None
 
 
 def _changes_text(inspection, changes, counted: int, proven_minimal: bool | None, outbox: int,

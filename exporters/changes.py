@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from models import DAYS, Inspection, Session, Timetable, format_minutes
 from models import InputError, Problem
-from models.changes import Change, WhatIf
+from models.changes import Change, WhatIf, cancel_sequence
 from exporters.ics import invite_filename, render_invite
 from exporters.timetable_csv import csv_text
 
@@ -62,7 +62,7 @@ def cancellation(baseline: Timetable, change: Change) -> tuple[str, bytes] | Non
     (`OCC.cancel.ics`). The event is the one in their diary (old time and room) with the new
     SEQUENCE, so it supersedes what they hold."""
     if change.new is None:
-        cancelled = replace(change.old, sequence=change.old.sequence + 1)
+        cancelled = replace(change.old, sequence=cancel_sequence(change.old))
         return invite_filename(change.occurrence_id), render_invite(baseline, cancelled, "CANCEL")
     if change.taken_out:
         withdrawn = replace(change.old, sequence=change.new.sequence)

@@ -32,6 +32,11 @@ class Change:
         return tuple(i for i in self.old.everyone if i not in after)
 
 
+def cancel_sequence(old: Session) -> int:
+    """The SEQUENCE of the CANCEL for a cancelled occurrence: one above what the diaries hold."""
+    return old.sequence + 1
+
+
 def change_kind(old: Session | None, new: Session | None) -> str | None:
     if old is None:
         return None if new is None else "added"

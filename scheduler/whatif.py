@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from checker.whatif import whatif_violations
 from models import Infeasible, Inspection, Session, SolveResult, Timetable, Unscheduled
-from models.changes import WhatIf, change_kind, changes_between, counted
+from models.changes import WhatIf, cancel_sequence, change_kind, changes_between, counted
 from models.dropout import NEEDS_SUBSTITUTE, apply_dropouts, frozen_sessions, now_minute
 from models.edits import Edits, edits_between
 from models.inspection import DAYS, format_minutes
@@ -270,11 +270,10 @@ def _sequenced(session: Session, old: Session | None, cancelled_at: int | None) 
 
 
 def _still_cancelled(baseline: Timetable, timetable: Timetable) -> tuple[tuple[str, int], ...]:
-    """The chain's cancellations not held again: the baseline's, and this re-plan's (its CANCEL
-    goes one above the sequence the occurrence had, as exporters.changes writes it)."""
+    """The chain's cancellations not held again: the baseline's, and this re-plan's."""
     held = {s.occurrence_id for s in timetable.sessions}
     cancelled = {oid: sequence for oid, sequence in baseline.cancelled if oid not in held}
-    cancelled.update((s.occurrence_id, s.sequence + 1) for s in baseline.sessions if s.occurrence_id not in held)
+    cancelled.update((s.occurrence_id, cancel_sequence(s)) for s in baseline.sessions if s.occurrence_id not in held)
     return tuple(sorted(cancelled.items()))
 
 

@@ -344,3 +344,22 @@ def test_serve_refuses_another_host_without_a_token(tmp_path, monkeypatch):
     local = CliRunner().invoke(main, ["serve", str(tmp_path / "new"), "--no-browser", "--port", "9000"])
     assert local.exit_code == 0 and started[-1]["host"] == "127.0.0.1" and (tmp_path / "new" / "runs").is_dir()
 
+
+
+def test_the_replan_form_reads_who_and_from_as_whatif_reads_drop_and_now():
+    # The form and `schedule whatif` share loader.request: the same ids, names and days, and a bad
+    # field named in the lead's words (the form's labels) rather than a traceback.
+    from models import ScheduleError
+    from models.changes import WhatIf
+    from tests.builders import inspection, inspector, person
+    from workbench.actions import replan_request
+
+    insp = inspection(inspectors=[inspector("OF1", name="Ines Hale")], people=[person("P1")])
+    assert replan_request(insp, " ines hale ", "Wed 09:00") == WhatIf(drop=("OF1",), now=(2, 9 * 60))
+    assert replan_request(insp, "P1", "") == WhatIf(drop=("P1",), now=None)
+    with pytest.raises(ScheduleError, match=r"^Who: 'NOBODY' is not an inspector, person or room"):
+        replan_request(insp, "NOBODY", "Wed 09:00")
+    with pytest.raises(ScheduleError, match=r"^From: 'Sat' is not a day Mon\.\.Fri"):
+        replan_request(insp, "P1", "Sat 09:00")
+    with pytest.raises(ScheduleError, match=r"^From: '25:00' is not a time HH:MM"):
+        replan_request(insp, "P1", "Wed 25:00")

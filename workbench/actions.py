@@ -78,18 +78,18 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
 def replan_request(inspection, who: str, from_text: str) -> WhatIf:
     """'IN3' or 'Ines Hale', from 'Wed 09:00' (blank: from the start of the week): the dropout as
     a WhatIf. The day and time are read as `schedule whatif --now` reads them."""
-    import click
-
-    from cli import _day_time, _known_id
+    from loader.request import RequestError, day_time, known_id
 
     who = who.strip()
     named = {x.name.strip().casefold(): x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)}
-    resource = named.get(who.casefold(), who)
     try:
-        resource = _known_id(inspection, resource, "who")
-        now = _day_time(inspection, from_text.strip(), "from") if from_text.strip() else None
-    except click.BadParameter as err:
-        raise ScheduleError(f"{err.param_hint.strip(chr(39)).capitalize()}: {err.message}") from None
+        resource = known_id(inspection, named.get(who.casefold(), who))
+    except RequestError as err:
+        raise ScheduleError(f"Who: {err}") from None
+    try:
+        now = day_time(inspection, from_text.strip()) if from_text.strip() else None
+    except RequestError as err:
+        raise ScheduleError(f"From: {err}") from None
     return WhatIf(drop=(resource,), now=now)
 
 
