@@ -131,13 +131,16 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
         end = start + options.duration
         if not _respects_after(inspection, options, start, end, held_by_activity):
             continue
+        by_site: dict[str | None, list[str] | None] = {}  # the inspectors free depend on the site only
         for room in rooms:
             site = None if room.virtual else room.site
             if not room.virtual and not diary.free(room.id, start, end, None):
                 continue
             if room.virtual and not inspection.is_free(room.id, start // DAY, start % DAY, end % DAY):
                 continue
-            inspectors = _pick_inspectors(inspection, options, diary, start, end, site)
+            if site not in by_site:
+                by_site[site] = _pick_inspectors(inspection, options, diary, start, end, site)
+            inspectors = by_site[site]
             if inspectors is None:
                 continue
             if not all(diary.person_ok(p, start, end, site) for p in options.named_attendees):
