@@ -1,7 +1,8 @@
 """Solve the week: build the CP-SAT model, search, read the answer back into a domain Timetable.
 
 Two phases, for speed and reproducibility:
-1. `held weight` (SPEC §4.1) alone, on all workers, hinted with the greedy first-fit timetable, under
+1. `held weight` (SPEC §4.1) alone, on all workers, hinted with the first-fit timetable (what it
+   left out making way where it can: scheduler.greedy.first_fit_start), under
    the deterministic budget that --time-limit stands for (scheduler.search.deterministic_budget).
    Its workers interleave deterministically, so the answer is the same every run, proven or not.
 2. When phase 1 proved its answer optimal: the held weight is fixed at that optimum and the
@@ -15,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.explain import explain_infeasible
-from scheduler.greedy import greedy_timetable
+from scheduler.greedy import first_fit_start, greedy_timetable
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
 from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, stopped_by_clock,
@@ -39,7 +40,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         raise Infeasible(reasons, activity_ids=(activity_id,))  # cheap: one must on its own
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
-    week.hint(greedy)
+    start = first_fit_start(inspection, week.candidates, greedy)
+    week.hint(start)
     week.model.maximize(week.held_weight)
 
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
@@ -53,7 +55,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if interrupted:
             raise KeyboardInterrupt
-        placed = {s.occurrence_id for s in greedy}
+        placed = {s.occurrence_id for s in start}
         raise time_limit_reached(time_limit, {o.activity.id: o.activity.title for o in inspection.occurrences
                                               if o.is_must and o.id not in placed})
     objective = int(round(solver.objective_value))
@@ -61,16 +63,17 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     sessions = week.read(solver)
     proven = status == cp_model.OPTIMAL
     greedy_weight = Timetable(inspection, tuple(greedy)).held_weight
-    if objective < greedy_weight and _holds_every_must(inspection, greedy):
-        # Never worse than the quick first-fit (a search cut short can end below its own hint).
-        sessions, objective = list(greedy), greedy_weight
+    start_weight = Timetable(inspection, tuple(start)).held_weight
+    if objective < start_weight and _holds_every_must(inspection, start):
+        # Never worse than the quick start (a search cut short can end below its own hint).
+        sessions, objective = list(start), start_weight
 
     clock_stopped = stopped_by_clock(solver)
     if proven and not interrupted:
         # Half the time limit on one worker: a fixed budget, never what phase 1 left, as phase 1
         # stops once proven at a moment the clock chooses (scheduler.search.run_search).
         left = deterministic_budget(TIE_BREAK_SHARE * time_limit, 1)
-        sessions = _tie_break(week, seed, objective, greedy, left) or sessions
+        sessions = _tie_break(week, seed, objective, start, left) or sessions
     wall = time.monotonic() - started
     timetable = Timetable(inspection, tuple(sessions))
     timetable = Timetable(inspection, timetable.sessions, unscheduled_reasons(timetable, week.candidates))
@@ -85,6 +88,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("build_seconds", round(built, 3)),
         ("greedy_weight", greedy_weight),
         ("greedy_sessions", len(greedy)),
+        ("start_weight", start_weight),
         ("best_seconds", watcher.best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(solver.deterministic_time, 3)),
@@ -103,13 +107,13 @@ def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:
     return all(o.id in held for o in inspection.occurrences if o.is_must)
 
 
-def _tie_break(week: WeekModel, seed: int, optimum: int, greedy: list[Session], left: float):
+def _tie_break(week: WeekModel, seed: int, optimum: int, start: list[Session], left: float):
     """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one worker. A try that finds nothing
     is followed by a longer one while what is left of the deterministic budget allows."""
     model = week.model
     model.add(week.held_weight >= optimum)
     model.maximize(total(tie_break_terms(week.vars)))
-    week.hint(greedy)
+    week.hint(start)
     budget = TIE_BREAK_DETERMINISTIC_TIME
     while left > 0:
         solver = make_solver(seed, 1, deterministic=min(budget, left))

@@ -23,7 +23,7 @@ from models.edits import Edits, edits_between
 from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
-from scheduler.greedy import FirstFit
+from scheduler.greedy import FirstFit, make_way, old_start_first
 from scheduler.precheck import precheck
 from scheduler.replan import Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import time_limit_reached
@@ -186,85 +186,16 @@ def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable,
     new = [o for o in candidates if o.occurrence.id not in base and o.starts]
     new.sort(key=lambda o: (not o.occurrence.is_must, -o.occurrence.activity.weight))
     cost = inspection.settings.change_cost
-    for options in [_old_start_first(o, s) for s, o in broken] + new:
+    for options in [old_start_first(o, s) for s, o in broken] + new:
         if fit.place(options) is not None:
             continue
         occurrence = options.occurrence
         if occurrence.is_must:
-            fit = _make_way(inspection, candidates, fit, options, set(frozen)) or fit
+            make_way(fit, candidates, options, set(frozen))
         elif occurrence.activity.weight > cost:  # worth more than one session moved for it
-            fit = _make_way(inspection, candidates, fit, options, set(frozen), depth=1,
-                            worth=occurrence.activity.weight) or fit
+            make_way(fit, candidates, options, set(frozen), depth=1, worth=occurrence.activity.weight,
+                     change_cost=cost)
     return fit.placed
-
-
-def _hardest_first(item: tuple[Session, Options]) -> tuple:
-    """Musts first, fixed times first, fewest starts first (as the greedy places them), then weight."""
-    a, starts = item[1].occurrence.activity, item[1].starts
-    return not a.is_must, a.fixed_time is None, len(starts), -a.weight
-
-
-def _old_start_first(options: Options, session: Session) -> Options:
-    old = session.day * DAY + session.start
-    return replace(options, starts=tuple(sorted(options.starts, key=lambda t: (t != old, t))))
-
-
-# Sessions this close before or after a must (minutes) may stand in its way: travel, lunch.
-IN_THE_WAY_MARGIN = 60
-
-
-def _make_way(inspection: Inspection, candidates: Candidates, fit: FirstFit, options: Options,
-              fixed: set[str], depth: int = 2, worth: int | None = None) -> FirstFit | None:
-    """Hold an occurrence that fits nowhere around the rest (None: no way found): at one of its
-    starts, take out the sessions in its way (sharing someone or a room, at about the same time;
-    never those in `fixed`), place it, then place them again first fit (their old start first), a
-    must among them that fits nowhere making its own way in turn (to `depth`). A must takes the
-    first start losing no weight, else the one losing least. An optional occurrence (`worth` its
-    weight) takes the start costing least, weight lost + change_cost x sessions moved, and only if
-    that is less than it is worth. (An edited must of all inspectors, moved an hour later,
-    otherwise left the search without a first timetable for 30 s on the 110-row week; for
-    optional occurrences too, the busiest inspector out of it started 129 points higher.)"""
-    change_cost = inspection.settings.change_cost
-
-    def cost(lost: int, moved: int) -> tuple[int, ...]:
-        return (lost, moved) if worth is None else (lost + change_cost * moved,)
-
-    needs = options.could_involve() | {r.id for r in options.rooms if not r.virtual}
-    fixed = fixed | {options.occurrence.id}
-    best: tuple[tuple[int, int], FirstFit] | None = None
-    for t in options.starts:
-        day, lo, hi = t // DAY, t % DAY - IN_THE_WAY_MARGIN, t % DAY + options.duration + IN_THE_WAY_MARGIN
-        in_way = [s for s in fit.placed if s.occurrence_id not in fixed and s.day == day
-                  and s.start < hi and lo < s.end and needs & (set(s.everyone) | {s.room_id})]
-        gone = {s.occurrence_id for s in in_way}
-        trial = FirstFit(inspection)
-        for s in fit.placed:
-            if s.occurrence_id not in gone:
-                trial.book(s)
-        if trial.place(replace(options, starts=(t,))) is None:
-            continue
-        lost = moved = 0
-        for s, other in sorted(((s, candidates[s.occurrence_id]) for s in in_way), key=_hardest_first):
-            again = trial.place(_old_start_first(other, s))
-            if again is None:
-                if other.occurrence.is_must:
-                    trial = _make_way(inspection, candidates, trial, other, fixed, depth - 1) if depth > 1 else None
-                    if trial is None:
-                        break
-                    moved += 1
-                else:
-                    lost += other.occurrence.activity.weight
-                    moved += 1
-            elif change_kind(s, again) is not None:
-                moved += 1
-        else:
-            if best is None or cost(lost, moved) < cost(*best[0]):
-                best = ((lost, moved), trial)
-            if lost == 0 and (worth is None or moved == 0):
-                break
-    if best is None or (worth is not None and cost(*best[0])[0] >= worth):
-        return None
-    return best[1]
 
 
 def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:

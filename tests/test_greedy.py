@@ -3,8 +3,9 @@ from checker import check_timetable
 from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
-from scheduler.greedy import greedy_timetable
-from tests.builders import activity, inspection, inspector, room
+from scheduler.candidates import Candidates
+from scheduler.greedy import first_fit_start, greedy_timetable
+from tests.builders import activity, inspection, inspector, person, room
 
 
 def test_greedy_timetable_of_the_example_keeps_every_rule_but_maybe_musts():
@@ -23,3 +24,28 @@ def test_greedy_respects_room_size_with_all_inspectors():
         activities=[activity("TEAM", type="team_meeting", all_inspectors=True)])
     (session,) = greedy_timetable(insp)
     assert session.room_id == "BIG"
+
+
+def _must_first_in_the_way(h_priority: str):
+    """M (a must, any time Tuesday) is placed first, at 09:00; H (fixed Tue 09:00) needs the same
+    inspector, so first fit leaves H out although M could as well be at 10:00."""
+    return inspection(
+        inspectors=[inspector("OF1")], people=[person("P1"), person("P2")], rooms=[room("R1"), room("R2")],
+        activities=[activity("M", inspectors=("OF1",), attendees=("P1",), days=(1,)),
+                    activity("H", inspectors=("OF1",), attendees=("P2",), priority=h_priority, days=(1,),
+                             fixed_day=1, fixed_time=9 * 60)])
+
+
+def test_the_solve_start_moves_a_must_out_of_the_way_of_a_high_priority_session():
+    insp = _must_first_in_the_way("high")
+    greedy = greedy_timetable(insp)
+    assert [s.occurrence_id for s in greedy] == ["M"]  # H left out: OF1 is in M at 09:00
+    start = Timetable(insp, tuple(first_fit_start(insp, Candidates(insp), greedy)))
+    assert {s.occurrence_id: s.start for s in start.sessions} == {"M": 10 * 60, "H": 9 * 60}
+    assert check_timetable(start) == []
+
+
+def test_the_solve_start_leaves_a_low_priority_session_out_rather_than_search_for_room():
+    insp = _must_first_in_the_way("low")  # worth 1: the search may place it, the start does not try
+    greedy = greedy_timetable(insp)
+    assert first_fit_start(insp, Candidates(insp), greedy) == greedy == [s for s in greedy if s.occurrence_id == "M"]
