@@ -1,8 +1,12 @@
-"""A fast first-fit timetable: the search's starting hint and the baseline bench/ compares against.
+"""A fast first-fit timetable (the baseline bench/ compares against), and the start the searches
+are hinted with.
 
-Occurrences are placed one at a time (musts first, then by priority; fewest start options first),
-each at the earliest start, smallest fitting room and first free inspectors and pool members that
-keep every rule of SPEC §3 against what is already placed. It never moves what it placed.
+greedy_timetable places occurrences one at a time (musts first, then by priority; fewest start
+options first), each at the earliest start, smallest fitting room and first free inspectors and
+pool members that keep every rule of SPEC §3 against what is already placed; it never moves what it
+placed. make_way then holds what it left out by moving the sessions in its way, first fit again:
+first_fit_start does so for a solve, and a re-plan's start (scheduler.whatif) for what an edit or
+dropout broke.
 """
 from __future__ import annotations
 
