@@ -156,20 +156,22 @@ def old_start_first(options: Options, session: Session) -> Options:
 
 
 def _hardest_first(item: tuple[Session, Options]) -> tuple:
-    """Musts first, fixed times first, fewest starts first (as the greedy places them), then weight."""
+    """Musts first, fixed times first, fewest starts first (as the greedy places them), then weight,
+    then id: a total order, so that a trial undone and made again takes the same steps."""
     a, starts = item[1].occurrence.activity, item[1].starts
-    return not a.is_must, a.fixed_time is None, len(starts), -a.weight
+    return not a.is_must, a.fixed_time is None, len(starts), -a.weight, item[1].occurrence.id
 
 
 def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set[str], *, depth: int = 2,
-             worth: int | None = None, change_cost: int = 0) -> bool:
+             worth: int | None = None, change_cost: int = 0) -> tuple[int, int] | None:
     """Hold an occurrence that fits nowhere around the rest: at one of its starts, take out the
     sessions in its way (sharing someone or a room, at about the same time; never those in
     `fixed`), place it, then place them again first fit (their old start first), a must among them
     that fits nowhere making its own way in turn (to `depth`). A must takes the first start losing
     no weight, else the one losing least. An optional occurrence (`worth` its weight) takes the
     start costing least, weight lost + `change_cost` x sessions moved, and only if that is less
-    than it is worth. Returns whether it is held; if not, `fit` is as it was.
+    than it is worth. Returns (weight lost, sessions moved), those of the musts that made way in
+    turn included, once it is held; None if it is not, and then `fit` is as it was.
     (An edited must of all inspectors, moved an hour later, otherwise left the re-plan without a
     first timetable for 30 s on the 110-row week; for optional occurrences too, the busiest
     inspector out of it started 129 points higher, and the 250-row week's first fit 140.)"""
@@ -204,9 +206,12 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
             if again is None:
                 if not other.occurrence.is_must:
                     lost += other.occurrence.activity.weight
-                elif depth <= 1 or not make_way(fit, candidates, other, fixed, depth=depth - 1,
-                                                change_cost=change_cost):
-                    return None
+                else:
+                    made = make_way(fit, candidates, other, fixed, depth=depth - 1,
+                                    change_cost=change_cost) if depth > 1 else None
+                    if made is None:
+                        return None
+                    lost, moved = lost + made[0], moved + made[1]
                 moved += 1
             elif change_kind(s, again) is not None:
                 moved += 1
@@ -224,9 +229,8 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
         if outcome[0] == 0 and (worth is None or cost(*outcome)[0] == 0):
             break  # nothing better to find
     if best is None or (worth is not None and cost(*best[0])[0] >= worth):
-        return False
-    attempt(best[1])  # again, for good: the same steps give the same timetable
-    return True
+        return None
+    return attempt(best[1])  # again, for good: the same steps give the same timetable
 
 
 def greedy_timetable(inspection: Inspection, candidates: Candidates | None = None) -> list[Session]:

@@ -4,7 +4,7 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
-from scheduler.greedy import first_fit_start, greedy_timetable
+from scheduler.greedy import FirstFit, first_fit_start, greedy_timetable
 from tests.builders import activity, inspection, inspector, person, room
 
 
@@ -49,3 +49,35 @@ def test_the_solve_start_leaves_a_low_priority_session_out_rather_than_search_fo
     insp = _must_first_in_the_way("low")  # worth 1: the search may place it, the start does not try
     greedy = greedy_timetable(insp)
     assert first_fit_start(insp, Candidates(insp), greedy) == greedy == [s for s in greedy if s.occurrence_id == "M"]
+
+
+def test_an_undone_trial_leaves_first_fit_exactly_as_it_was():
+    insp = load_inspection(EXAMPLE_DIR)
+    candidates = Candidates(insp)
+    fit = FirstFit(insp)
+    for s in greedy_timetable(insp, candidates):
+        fit.book(s)
+
+    def state():
+        d = fit.diary
+        return ({k: sorted(v) for k, v in d.busy.items() if v}, {k: v for k, v in d.day_minutes.items() if v},
+                {k: v for k, v in d.day_sessions.items() if v}, sorted(s.occurrence_id for s in fit.placed))
+
+    before = state()
+    mark = fit.mark()
+    for s in fit.placed[:10]:
+        fit.unbook(s)
+    held = {s.occurrence_id for s in fit.placed}
+    assert any(fit.place(o) for o in candidates if o.occurrence.id not in held)
+    assert state() != before
+    fit.undo(mark)
+    assert state() == before
+
+
+def test_the_solve_start_holds_at_least_what_first_fit_holds_and_keeps_every_rule():
+    insp = load_inspection(EXAMPLE_DIR)
+    candidates = Candidates(insp)
+    greedy = Timetable(insp, tuple(greedy_timetable(insp, candidates)))
+    start = Timetable(insp, tuple(first_fit_start(insp, candidates, list(greedy.sessions))))
+    assert start.held_weight > greedy.held_weight  # the example has high sessions first fit leaves out
+    assert [p for p in check_timetable(start) if "must" not in str(p)] == []
