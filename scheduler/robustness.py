@@ -186,6 +186,9 @@ def _on_pool(inspection, baseline, asked, seed, time_limit, collect, workers: in
             process.terminate()  # a question half-answered is not answered
         for process in ours:
             process.join(5)
+            if process.is_alive():  # still there after 5 s (seen once in CI, on a loaded machine)
+                process.kill()
+                process.join(5)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
