@@ -233,6 +233,18 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
     return attempt(best[1])  # again, for good: the same steps give the same timetable
 
 
+def make_way_if_worth_it(fit: FirstFit, candidates: Candidates, options: Options, fixed: set[str], *,
+                         change_cost: int = 0, least_weight: int = 0) -> None:
+    """make_way for an occurrence first fit left out: a must always (it has to be held); an
+    optional one (one level deep) only when it weighs at least `least_weight` and more than one
+    session moved costs, and then only where that costs less than it is worth."""
+    weight = options.occurrence.activity.weight
+    if options.occurrence.is_must:
+        make_way(fit, candidates, options, fixed)
+    elif weight >= least_weight and weight > change_cost:
+        make_way(fit, candidates, options, fixed, depth=1, worth=weight, change_cost=change_cost)
+
+
 def greedy_timetable(inspection: Inspection, candidates: Candidates | None = None) -> list[Session]:
     """Place what fits, first fit; returns the sessions held (musts may be missing)."""
     candidates = candidates or Candidates(inspection)
@@ -259,13 +271,8 @@ def first_fit_start(inspection: Inspection, candidates: Candidates, sessions: li
         fit.book(s)
     held = {s.occurrence_id for s in sessions}
     for options in _order(inspection, candidates):
-        occurrence = options.occurrence
-        if occurrence.id in held or not options.starts:
-            continue
-        if occurrence.is_must:
-            make_way(fit, candidates, options, set())
-        elif occurrence.activity.weight >= WORTH_MAKING_WAY:
-            make_way(fit, candidates, options, set(), depth=1, worth=occurrence.activity.weight)
+        if options.occurrence.id not in held and options.starts:
+            make_way_if_worth_it(fit, candidates, options, set(), least_weight=WORTH_MAKING_WAY)
     by_id = {s.occurrence_id: s for s in fit.placed}
     return [by_id[o.id] for o in inspection.occurrences if o.id in by_id]
 

@@ -23,7 +23,7 @@ from models.edits import Edits, edits_between
 from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
-from scheduler.greedy import FirstFit, make_way, old_start_first
+from scheduler.greedy import FirstFit, make_way_if_worth_it, old_start_first
 from scheduler.precheck import precheck
 from scheduler.replan import Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import time_limit_reached
@@ -185,16 +185,10 @@ def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable,
     broken.sort(key=lambda b: (not b[1].occurrence.is_must, -b[1].occurrence.activity.weight))
     new = [o for o in candidates if o.occurrence.id not in base and o.starts]
     new.sort(key=lambda o: (not o.occurrence.is_must, -o.occurrence.activity.weight))
-    cost = inspection.settings.change_cost
     for options in [old_start_first(o, s) for s, o in broken] + new:
-        if fit.place(options) is not None:
-            continue
-        occurrence = options.occurrence
-        if occurrence.is_must:
-            make_way(fit, candidates, options, set(frozen))
-        elif occurrence.activity.weight > cost:  # worth more than one session moved for it
-            make_way(fit, candidates, options, set(frozen), depth=1, worth=occurrence.activity.weight,
-                     change_cost=cost)
+        if fit.place(options) is None:
+            make_way_if_worth_it(fit, candidates, options, set(frozen),
+                                 change_cost=inspection.settings.change_cost)
     return fit.placed
 
 

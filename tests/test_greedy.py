@@ -81,3 +81,21 @@ def test_the_solve_start_holds_at_least_what_first_fit_holds_and_keeps_every_rul
     start = Timetable(insp, tuple(first_fit_start(insp, candidates, list(greedy.sessions))))
     assert start.held_weight > greedy.held_weight  # the example has high sessions first fit leaves out
     assert [p for p in check_timetable(start) if "must" not in str(p)] == []
+
+
+def test_first_fit_keeps_after_when_the_later_session_was_placed_first():
+    # L (a must, after E) is placed first, at 09:00; E fits only before 10:00, so holding it there
+    # would put it after L (§3.11: every held E must end before L starts). E is left out, and the
+    # start does not make way for it by breaking the rule either.
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")],
+        activities=[activity("L", inspectors=("OF1",), attendees=("P1",), days=(0,), after=("E",)),
+                    activity("E", inspectors=("OF2",), attendees=("P2",), priority="high", days=(0,),
+                             latest=10 * 60)])
+    greedy = greedy_timetable(insp)
+    assert [(s.occurrence_id, s.start) for s in greedy] == [("L", 9 * 60)]
+    start = Timetable(insp, tuple(first_fit_start(insp, Candidates(insp), greedy)))
+    assert check_timetable(start) == []
+    e, l_ = start.session("E"), start.session("L")
+    assert e is None or e.end <= l_.start
