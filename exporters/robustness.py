@@ -120,7 +120,8 @@ def robustness_files(report: Report, source: Path | str | None) -> dict[str, byt
     """robustness.csv, robustness.html and the folder's marker (solve.json, so that a later run
     may replace the folder), which says whether the sweep was complete."""
     marker = {
-        "command": "robustness", "from": start_text(report), "questions": report.questions,
+        "command": "robustness", "summary": summary_text(report), "from": start_text(report),
+        "questions": report.questions,
         "answered": len(report.answers), "partial": report.partial, "seed": report.seed,
         "time_limit_per_question": report.time_limit, "wall_seconds": report.wall_seconds,
         "input_sha256": input_sha256(source),

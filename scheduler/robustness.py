@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from models import Infeasible, Inspection, ScheduleError, Timetable
 from models.changes import WhatIf
@@ -28,6 +28,7 @@ from models.robustness import Answer, Question, Report
 OnAnswer = Callable[[Answer | None, int, int], None]
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds per question
+STOP_NOTICE = 0.2  # seconds: how soon a sweep run by the workbench notices its Stop button
 
 
 def cores() -> int:
@@ -178,8 +179,8 @@ def _on_pool(inspection, baseline, asked, seed, time_limit, collect, workers: in
     try:
         with _sigint_ignored():  # the processes start with Ctrl-C ignored, before their initializer runs
             futures = [pool.submit(_answer_in_pool, q, seed, time_limit) for q in asked]
-        for future in as_completed(futures):
-            collect(future.result())
+        for a in _as_answered(futures, lambda pending: wait(pending, STOP_NOTICE, FIRST_COMPLETED)):
+            collect(a)
     except KeyboardInterrupt:
         ours = set(multiprocessing.active_children()) - before
         for process in ours:
@@ -211,7 +212,7 @@ class _sigint_ignored:
 def _on_dask(inspection, baseline, asked, seed, time_limit, collect, address: str) -> None:
     """On an existing Dask cluster: the week is sent once to every worker, then one task a question."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client, wait as dask_wait
     except ImportError:
         raise ClusterUnreachable("--dask needs the 'distributed' package: pip install 'jtai-schedule[dask]'")
     client = _connect(Client, address)
@@ -221,13 +222,35 @@ def _on_dask(inspection, baseline, asked, seed, time_limit, collect, address: st
         run = uuid.uuid4().hex[:8]
         futures = [client.submit(answer, week_inspection, week_baseline, q, seed, time_limit,
                                  key=f"robustness-{run}-{n}", pure=False) for n, q in enumerate(asked)]
-        for future in dask_completed(futures):
-            collect(future.result())
+        for a in _as_answered(futures, lambda pending: _dask_some(dask_wait, pending)):
+            collect(a)
     except KeyboardInterrupt:
         client.cancel(futures)
         raise
     finally:
         client.close()
+
+
+def _dask_some(dask_wait, pending):
+    try:
+        return dask_wait(pending, timeout=STOP_NOTICE, return_when="FIRST_COMPLETED")
+    except TimeoutError:  # none finished yet
+        return set(), pending
+
+
+def _as_answered(futures, wait_some) -> Iterable[Answer]:
+    """Each future's answer as it comes. `wait_some(pending)` waits a moment for some to finish:
+    (done, still pending). A Stop (the workbench's, scheduler.search.stoppable) ends the sweep
+    within that moment, as Ctrl-C does."""
+    from scheduler.search import stop_requested
+
+    pending = set(futures)
+    while pending:
+        if stop_requested():
+            raise KeyboardInterrupt
+        done, pending = wait_some(pending)
+        for future in done:
+            yield future.result()
 
 
 class ClusterUnreachable(ScheduleError):

@@ -110,6 +110,13 @@ def stoppable(stop: threading.Event) -> Iterator[None]:
         _STOP.reset(token)
 
 
+def stop_requested() -> bool:
+    """This thread runs inside `stoppable` and its Stop has been pressed (a sweep of many
+    searches checks between answers; run_search checks on its own)."""
+    stop = _STOP.get()
+    return stop is not None and stop.is_set()
+
+
 def _drop_unproven_hint(solver: cp_model.CpSolver, model: cp_model.CpModel) -> None:
     """CP-SAT 9.15's interleaved search aborts the whole process ("Check failed:
     heuristics.fixed_search != nullptr") when the model has no solution at all and carries a hint

@@ -161,6 +161,36 @@ def test_ctrl_c_stops_the_sweep_and_keeps_what_was_answered_marked_partial(week)
     assert "Partial: the sweep was stopped after 3 of 12 questions" in files["robustness.html"].decode()
 
 
+@pytest.mark.parametrize("where", ["pool", "dask"])
+def test_a_stop_from_the_workbench_ends_the_sweep_as_ctrl_c_does(week, where, request):
+    """The workbench runs a sweep in a background thread and its Stop button sets an event: the
+    sweep notices it between answers, stops asking and keeps what was answered, marked partial."""
+    import threading
+
+    from scheduler.search import stoppable
+
+    inspection, baseline = week
+    stop = threading.Event()
+    dask = request.getfixturevalue("dask_address") if where == "dask" else None
+    reports = []
+
+    def stop_after_two(answer, done, total):
+        if done == 2:
+            stop.set()
+
+    def in_background():
+        with stoppable(stop):
+            reports.append(sweep(inspection, baseline, FROM, workers=None if dask else 1, dask=dask,
+                                 time_limit=LIMIT, on_answer=stop_after_two))
+
+    thread = threading.Thread(target=in_background)
+    thread.start()
+    thread.join(120)
+    report, = reports
+    assert report.partial and 2 <= len(report.answers) < report.questions == 12
+    assert not multiprocessing.active_children()
+
+
 def test_the_command_writes_the_ranked_csv_and_page_and_prints_the_table(input_dir, baseline_dir,
                                                                           dask_address, tmp_path):
     out = tmp_path / "robust"

@@ -91,3 +91,20 @@ def test_upload_solve_week_replan_download(browser):
     while not saved.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert saved.read_bytes() == (replan / "out" / "timetable.xlsx").read_bytes()
+
+    # Robustness: who the (re-planned) week cannot lose from Wednesday 09:00, most harmful first,
+    # with the progress panel counting the questions until the ranked table opens.
+    driver.find_element(By.LINK_TEXT, "Robustness").click()
+    wait_for(driver, "robustness-from").send_keys("Wed 09:00")
+    seconds = driver.find_element(By.CSS_SELECTOR, '[data-testid="robustness-time-limit"]')
+    seconds.clear()
+    seconds.send_keys("5")
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="robustness"]').click()
+    assert "Questions answered" in wait_for(driver, "progress").text
+    table = wait_for(driver, "robustness-table", 300)
+    robustness = max((root / "workspace" / "runs").glob("*-robustness"))
+    ranked = list(csv.DictReader((robustness / "out" / "robustness.csv").open(encoding="utf-8")))
+    shown_rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert [row.text.split("\n")[0].split(" ", 1)[1] for row in shown_rows][:3] == \
+        [r["name"] for r in ranked[:3]]
+    assert len(shown_rows) == min(20, len(ranked))

@@ -109,6 +109,42 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
     assert (root / "current").read_text().strip() == run.name
 
 
+def test_robustness_from_the_pages_writes_what_the_command_writes_and_ranks_by_name(solved, tmp_path):
+    """The Robustness page asks the questions of `schedule robustness` about the current timetable,
+    into runs/NNN-robustness/out/, and shows the most harmful first by name; the command run on the
+    same folders gives the same rows. Such a run holds no timetable: it cannot be adopted."""
+    import csv
+    import io
+
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    client.post("/robustness/start", data={"csrf": csrf, "from": "Wed 09:00", "time_limit": "5"})
+    assert wait_for_search(client, 300)["state"] == "done"
+    run = sorted((root / "runs").glob("*-robustness"))[-1]
+    rows = list(csv.DictReader(io.StringIO((run / "out" / "robustness.csv").read_text(encoding="utf-8"))))
+    assert rows and json.loads((run / "out" / "solve.json").read_text())["partial"] is False
+    page = client.get(f"/robustness?run={run.name}").text
+    table = page[page.index('data-testid="robustness-table"'):page.index("</table>", page.index('data-testid="robustness-table"'))]
+    shown = re.findall(r'<span class="title">([^<]*)</span><span class="sub">([^<]*)</span>', table)
+    assert [(r["name"], r["id"]) for r in rows[:20]] == [(name.replace("&#39;", "'"), i) for name, i in shown]
+    assert "questions answered" in re.search(r'data-testid="robustness-summary">([^<]*)<', page).group(1)
+
+    out = tmp_path / "robust"
+    result = CliRunner().invoke(main, ["robustness", str(run / "workbook.xlsx"), "--baseline",
+                                       str(root / "runs" / current / "out"), "--from", "Wed 09:00",
+                                       "--out", str(out), "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    again = list(csv.DictReader(io.StringIO((out / "robustness.csv").read_text(encoding="utf-8"))))
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in again] == \
+           [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    client.post("/adopt", data={"csrf": csrf, "run": run.name})
+    assert (root / "current").read_text().strip() == current
+    assert f"/download/{run.name}/robustness.html" in client.get("/downloads").text
+    assert client.get(f"/download/{run.name}/robustness.html").status_code == 200
+    assert client.get(f"/week?run={run.name}").status_code == 200  # shows the current week instead
+
+
 def test_problems_are_listed_with_sheet_row_column_and_activity(tmp_path):
     tables = example_tables(rows=20, seed=7)
     tables["activities"][2]["duration"] = "ninety"

@@ -78,7 +78,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
 def replan_request(inspection, who: str, from_text: str) -> WhatIf:
     """'IN3' or 'Ines Hale', from 'Wed 09:00' (blank: from the start of the week): the dropout as
     a WhatIf. The day and time are read as `schedule whatif --now` reads them."""
-    from loader.request import RequestError, day_time, known_id
+    from loader.request import RequestError, known_id
 
     who = who.strip()
     named = {x.name.strip().casefold(): x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)}
@@ -86,11 +86,38 @@ def replan_request(inspection, who: str, from_text: str) -> WhatIf:
         resource = known_id(inspection, named.get(who.casefold(), who))
     except RequestError as err:
         raise ScheduleError(f"Who: {err}") from None
+    return WhatIf(drop=(resource,), now=from_time(inspection, from_text))
+
+
+def from_time(inspection, from_text: str) -> tuple[int, int] | None:
+    """'Wed 09:00' as (day, minute), read as `--now` and `--from` read it; blank: None."""
+    from loader.request import RequestError, day_time
+
     try:
-        now = day_time(inspection, from_text.strip()) if from_text.strip() else None
+        return day_time(inspection, from_text.strip()) if from_text.strip() else None
     except RequestError as err:
         raise ScheduleError(f"From: {err}") from None
-    return WhatIf(drop=(resource,), now=now)
+
+
+def robustness_into(source: Path, baseline_dir: Path, out_dir: Path, *, start: tuple[int, int] | None,
+                    time_limit: float, seed: int = 0, workers: int | None = None, dask: str | None = None,
+                    on_answer=None):
+    """`schedule robustness SOURCE --baseline BASELINE_DIR --from START --out OUT_DIR`: the ranked
+    report (robustness.csv and robustness.html) of what each dropout from `start` (None: the start
+    of the week) would cost. A Stop ends it as Ctrl-C does: what was answered is written, marked
+    partial."""
+    from exporters.folder import check_replaceable, read_baseline, replace_folder
+    from exporters.robustness import robustness_files
+    from loader import load_inspection
+    from scheduler.robustness import sweep
+
+    inspection = load_inspection(source)
+    baseline, _ = read_baseline(baseline_dir, inspection)
+    check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
+    report = sweep(inspection, baseline, start or (0, inspection.settings.day_start), seed=seed,
+                   time_limit=time_limit, workers=workers, dask=dask, on_answer=on_answer)
+    replace_folder(out_dir, robustness_files(report, source), keep={"input": source, "baseline": baseline_dir})
+    return report
 
 
 # --- the background search --------------------------------------------------------------------------
@@ -102,7 +129,7 @@ class Busy(ScheduleError):
 class Job:
     """A solve or re-plan under way (or just ended), as the progress panel shows it."""
 
-    kind: str  # solve or replan
+    kind: str  # solve, replan or robustness
     run: Run
     time_limit: float
     started: float = field(default_factory=time.monotonic)
@@ -111,6 +138,8 @@ class Job:
     held: int | None = None  # sessions held in the best timetable so far
     objective: int | None = None
     bound: int | None = None
+    answered: int | None = None  # a robustness sweep: questions answered, of `questions`
+    questions: int | None = None
     state: str = "running"  # running, done, stopped (nothing found), failed
     message: str = ""
     problems: tuple[str, ...] = ()
@@ -123,13 +152,17 @@ class Job:
     def on_progress(self, elapsed: float, objective: int, bound: int, held: int) -> None:
         self.elapsed, self.objective, self.bound, self.held = elapsed, objective, bound, held
 
+    def on_answer(self, _answer, answered: int, questions: int) -> None:
+        self.answered, self.questions = answered, questions
+
     def snapshot(self) -> dict[str, object]:
         """What the progress panel shows now (no names: ids and numbers only)."""
         running = self.state == "running"
         return {"kind": self.kind, "run": self.run.name, "state": self.state,
                 "seconds": round((time.monotonic() if running else self.finished_at) - self.started, 1),
                 "limit": self.time_limit, "held": self.held, "objective": self.objective,
-                "bound": self.bound, "stopping": self.stop.is_set() and running, "message": self.message}
+                "bound": self.bound, "answered": self.answered, "questions": self.questions,
+                "stopping": self.stop.is_set() and running, "message": self.message}
 
 
 class Jobs:

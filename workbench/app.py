@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from models import InputError, ScheduleError
-from workbench.actions import Jobs, replan_into, replan_request, solve_into
+from workbench.actions import Jobs, from_time, replan_into, replan_request, robustness_into, solve_into
 from workbench.workspace import Run, Workspace
 
 log = logging.getLogger("workbench")
@@ -51,7 +51,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 CSP_WEEK_FILE = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
 ZIP_PARTS = {"invites": "invites/", "calendars": "calendars/", "outbox": "outbox/", "all": ""}
 NAV = (("inspection", "Inspection"), ("solve", "Solve"), ("week", "Week"), ("replan", "Re-plan"),
-       ("send", "Send"), ("downloads", "Downloads"))
+       ("robustness", "Robustness"), ("send", "Send"), ("downloads", "Downloads"))
+ROBUSTNESS_ROWS_SHOWN = 20  # as the terminal: robustness.csv and robustness.html have every row
 PREVIEW = "preview"  # a run's `schedule send --dry-run` folder, beside its out/
 
 
@@ -114,10 +115,26 @@ def create_app(workspace: Path | str, token: str | None = None,
         return page(request, "solve.html", status, run=run, result=_result(run) if run else None,
                     changes=None, job=job, error=error, active="solve")
 
-    async def solve_start(request: Request) -> Response:
+    async def start(request: Request, kind: str, prepare, again) -> Response:
+        """A search form POSTed: `prepare(data, limit)` checks it and gives (search, the workbook its
+        run starts from, None: the workspace's); a problem shows the page `again` with it."""
         data = await form(request)
         try:
             limit = _time_limit(data.get("time_limit"))
+            search, workbook = await prepare(data, limit)
+            jobs.start(kind, limit, search, workbook=workbook)
+        except ScheduleError as err:
+            return await again(request, error=_message(err), status=409 if "running" in str(err) else 400)
+        return RedirectResponse(f"/{kind}", 303)
+
+    def current_or(why: str) -> Run:
+        baseline = space.current()
+        if baseline is None:
+            raise ScheduleError(f"solve the week first: {why}")
+        return baseline
+
+    async def solve_start(request: Request) -> Response:
+        async def prepare(data, limit):
             if not space.has_workbook():
                 raise ScheduleError("upload a workbook (or use the example) on the Inspection page first")
             _check_loads(space.workbook)
@@ -126,11 +143,9 @@ def create_app(workspace: Path | str, token: str | None = None,
                 solve_into(job.run.workbook, job.run.out, time_limit=limit, on_progress=job.on_progress)
                 if space.current() is None:  # the first timetable is the one to work from
                     space.adopt(job.run)
+            return search, None
 
-            jobs.start("solve", limit, search)
-        except ScheduleError as err:
-            return await solve_page(request, error=_message(err), status=409 if "running" in str(err) else 400)
-        return RedirectResponse("/solve", 303)
+        return await start(request, "solve", prepare, solve_page)
 
     async def stop(request: Request) -> Response:
         await form(request)
@@ -161,7 +176,8 @@ def create_app(workspace: Path | str, token: str | None = None,
 
     # --- Week -------------------------------------------------------------------------------------
     async def week(request: Request) -> Response:
-        run = space.finished(request.query_params.get("run")) or space.current()
+        run = space.finished(request.query_params.get("run"))
+        run = run if run is not None and run.timetable else space.current()
         by = request.query_params.get("by", "room")
         by = by if by in ("room", "inspector", "person") else "room"
         view = _week(run, by) if run is not None else None
@@ -177,12 +193,8 @@ def create_app(workspace: Path | str, token: str | None = None,
                     job=job, error=error, active="replan")
 
     async def replan_start(request: Request) -> Response:
-        data = await form(request)
-        try:
-            baseline = space.current()
-            if baseline is None:
-                raise ScheduleError("solve the week first: a re-plan changes the current timetable")
-            limit = _time_limit(data.get("time_limit"))
+        async def prepare(data, limit):
+            baseline = current_or("a re-plan changes the current timetable")
             edited = data.get("workbook")
             if edited is not None and getattr(edited, "filename", ""):
                 # "I edited the workbook": it becomes the workspace's workbook, re-planned against the current.
@@ -196,11 +208,9 @@ def create_app(workspace: Path | str, token: str | None = None,
             def search(job):
                 replan_into(job.run.workbook, baseline.out, request_, job.run.out, time_limit=limit,
                             on_progress=job.on_progress, on_engine_done=job.engine_done)
+            return search, source
 
-            jobs.start("replan", limit, search, workbook=source)
-        except ScheduleError as err:
-            return await replan_page(request, error=_message(err), status=409 if "running" in str(err) else 400)
-        return RedirectResponse("/replan", 303)
+        return await start(request, "replan", prepare, replan_page)
 
     async def adopt(request: Request) -> Response:
         data = await form(request)
@@ -210,6 +220,25 @@ def create_app(workspace: Path | str, token: str | None = None,
         except ScheduleError as err:
             return await replan_page(request, error=_message(err), status=400)
         return RedirectResponse(f"/week?run={run.name}", 303)
+
+    # --- Robustness (the `schedule robustness` library: scheduler.robustness.sweep) ---------------
+    async def robustness_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+        run, job = shown(request, "robustness")
+        run = run if run is not None and run.kind == "robustness" else None
+        return page(request, "robustness.html", status, run=run, report=_report(run) if run else None,
+                    baseline=space.current(), job=job, error=error, active="robustness")
+
+    async def robustness_start(request: Request) -> Response:
+        async def prepare(data, limit):
+            baseline = current_or("the questions are about the current timetable")
+            begin = from_time(_loaded(baseline.workbook), str(data.get("from", "")))
+
+            def search(job):
+                robustness_into(job.run.workbook, baseline.out, job.run.out, start=begin, time_limit=limit,
+                                on_answer=job.on_answer)
+            return search, baseline.workbook
+
+        return await start(request, "robustness", prepare, robustness_page)
 
     # --- Send (the `schedule send` library: mail.send_folder) -------------------------------------
     sending = threading.Lock()
@@ -301,6 +330,8 @@ def create_app(workspace: Path | str, token: str | None = None,
         Route("/replan", replan_page),
         Route("/replan/start", replan_start, methods=["POST"]),
         Route("/adopt", adopt, methods=["POST"]),
+        Route("/robustness", robustness_page),
+        Route("/robustness/start", robustness_start, methods=["POST"]),
         Route("/send", send_page),
         Route("/send/preview", send_preview, methods=["POST"]),
         Route("/send/start", send_start, methods=["POST"]),
@@ -473,6 +504,9 @@ def _result(run: Run) -> dict[str, object]:
     from collections import Counter
 
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
+    if run.kind == "robustness":
+        facts["summary"] = _report(run)["summary"]
+        return facts
     facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
         if (run.out / "explanation.txt").is_file() else ""
     if not (run.out / "timetable.csv").is_file():
@@ -491,6 +525,15 @@ def _result(run: Run) -> dict[str, object]:
                         f"{', stopped early' if facts.get('interrupted') else ''}, "
                         f"gap {facts.get('gap', 0):.1%}, {facts.get('wall_seconds', 0):.1f} s.")
     return facts
+
+
+def _report(run: Run) -> dict[str, object]:
+    """A robustness run: its summary line and the most harmful rows of robustness.csv, by name."""
+    facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader(io.StringIO((run.out / "robustness.csv").read_text(encoding="utf-8"))))
+    summary = facts.get("summary") or f"{facts['answered']} of {facts['questions']} questions answered"
+    return {"summary": summary, "rows": rows[:ROBUSTNESS_ROWS_SHOWN], "total": len(rows),
+            "partial": facts["partial"]}
 
 
 def _week(run: Run, by: str) -> dict[str, object]:

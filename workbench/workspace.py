@@ -8,8 +8,10 @@
       current                  the name of the run whose timetable is the published one
 
 So `schedule solve runs/001-solve/workbook.xlsx --out runs/001-solve/out` is what the Solve page
-does, and `schedule whatif runs/002-replan/workbook.xlsx --baseline runs/001-solve/out --out
-runs/002-replan/out` what the Re-plan page does. No web code here.
+does, `schedule whatif runs/002-replan/workbook.xlsx --baseline runs/001-solve/out --out
+runs/002-replan/out` what the Re-plan page does, and `schedule robustness
+runs/003-robustness/workbook.xlsx --baseline runs/001-solve/out --out runs/003-robustness/out` what
+the Robustness page does. No web code here.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ WORKBOOK = "workbook.xlsx"
 RUNS = "runs"
 CURRENT = "current"
 OUT = "out"
-RUN_NAME = re.compile(r"^(\d{3,})-(solve|replan)$")
+RUN_NAME = re.compile(r"^(\d{3,})-(solve|replan|robustness)$")
 ZIP_MAGIC = b"PK\x03\x04"  # every .xlsx is a zip archive
 
 
@@ -56,6 +58,11 @@ class Run:
     @property
     def finished(self) -> bool:
         return (self.out / "solve.json").is_file()
+
+    @property
+    def timetable(self) -> bool:
+        """It holds a timetable (a robustness run holds a report; an infeasible one an explanation)."""
+        return (self.out / "timetable.csv").is_file()
 
 
 class Workspace:
@@ -123,7 +130,7 @@ class Workspace:
 
     def adopt(self, run: Run) -> None:
         """Make run's timetable the published one (its output folder is the next baseline)."""
-        if not run.finished or not (run.out / "timetable.csv").is_file():
+        if not run.finished or not run.timetable:
             raise ScheduleError(f"{run.name} holds no timetable to adopt")
         _write_atomically(self.root / CURRENT, (run.name + "\n").encode("utf-8"))
 

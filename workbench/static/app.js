@@ -9,6 +9,16 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = new EventSource(panel.dataset.events);
   source.onmessage = (event) => {
     const p = JSON.parse(event.data);
+    if (p.state === "running" && p.kind === "robustness") {
+      field("seconds").textContent = p.seconds.toFixed(1);
+      if (p.questions !== null) {
+        field("answered").textContent = String(p.answered);
+        field("questions").textContent = String(p.questions);
+        field("fill").style.width = `${p.questions ? (100 * p.answered) / p.questions : 0}%`;
+      }
+      if (p.stopping) field("note").textContent = "Stopping: keeping what was answered…";
+      return;
+    }
     if (p.state === "running") {
       field("seconds").textContent = p.seconds.toFixed(1);
       field("limit").textContent = p.limit.toFixed(1);
