@@ -4,7 +4,7 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
-from scheduler.greedy import FirstFit, first_fit_start, greedy_timetable
+from scheduler.greedy import FirstFit, first_fit_start, greedy_timetable, make_way
 from tests.builders import activity, inspection, inspector, person, room
 
 
@@ -49,6 +49,28 @@ def test_the_solve_start_leaves_a_low_priority_session_out_rather_than_search_fo
     insp = _must_first_in_the_way("low")  # worth 1: the search may place it, the start does not try
     greedy = greedy_timetable(insp)
     assert first_fit_start(insp, Candidates(insp), greedy) == greedy == [s for s in greedy if s.occurrence_id == "M"]
+
+
+def test_an_optional_session_moves_the_one_session_in_its_way_not_all_those_nearby():
+    """H (high, fixed Tue 09:00) needs an Ofsted inspector; first fit gave both of them sessions at
+    09:00 (M a must, A a medium one). Taking out only A (the lighter) is enough: one session moved,
+    where taking out every session nearby moved two, each a change the lead must send."""
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person(f"P{i}") for i in (1, 2, 9)],
+        rooms=[room("R1"), room("R2"), room("R3")],
+        activities=[activity("M", inspectors=("OF1",), attendees=("P1",), days=(1,)),
+                    activity("A", inspectors=("OF2",), attendees=("P2",), days=(1,), priority="medium"),
+                    activity("H", inspectorates=("Ofsted",), attendees=("P9",), days=(1,), priority="high",
+                             fixed_day=1, fixed_time=9 * 60)])
+    candidates = Candidates(insp)
+    fit = FirstFit(insp)
+    for options in candidates:
+        fit.place(options)
+    assert sorted((s.occurrence_id, s.start) for s in fit.placed) == [("A", 9 * 60), ("M", 9 * 60)]
+    assert make_way(fit, candidates, candidates["H"], set(), depth=1, worth=100, change_cost=4) == (0, 1)
+    placed = Timetable(insp, tuple(fit.placed))
+    assert {s.occurrence_id: s.start for s in placed.sessions} == {"M": 9 * 60, "H": 9 * 60, "A": 10 * 60}
+    assert check_timetable(placed) == []
 
 
 def test_an_undone_trial_leaves_first_fit_exactly_as_it_was():
