@@ -29,8 +29,8 @@ STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
 # so 0.03 units per CPU-second. A larger week is not steady: on the 250-row week the LP worker's
 # first step counts 6.7-9 units in 13-33 s (up to 0.3 a second), while an LNS step counts 0.1 in
 # 3-25 s. A rate scaled up with the model's size to fill the time at 250 rows ran for 18 minutes
-# instead of 2, once the LNS steps had the budget; 0.03 ends the 250-row week in about 87 s of 120,
-# and the 600-row week, where the LP worker's first step alone runs past the budget, in 392 s.
+# instead of 2, once the LNS steps had the budget; 0.03 ends the 250-row week in about 85 s of 120,
+# and the 600-row week, where the LP worker's first step alone runs past the budget, in 360-390 s.
 # One plain worker, 110 rows: 1.15 units in 39.6 CPU-s, so 0.03.
 # On a loaded machine a run takes longer than S by about load/cores, and gives the same answer.
 DETERMINISTIC_PER_CPU_SECOND = 0.03   # interleaved search (2+ workers)
