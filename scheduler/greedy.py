@@ -200,15 +200,15 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
             # For an optional occurrence, one more session out of the way is often enough (e.g. the
             # only free inspector of an inspectorate), the lightest that is; moving all of those
             # nearby costs more than it is worth. A must takes them all out.
-            lightest = sorted(others, key=lambda s: (candidates[s.occurrence_id].occurrence.is_must,
-                                                     candidates[s.occurrence_id].occurrence.activity.weight))
-            one = None if worth is None else next((s for s in lightest if _fits_without(fit, options, t, s)), None)
-            others = [one] if one is not None else others
-            for s in others:
-                fit.unbook(s)
-            in_way += others
-            if not others or fit.place(replace(options, starts=(t,))) is None:
-                return None
+            one = None if worth is None else _one_out_of_the_way(fit, candidates, options, t, others)
+            if one is not None:
+                in_way.append(one)
+            else:
+                for s in others:
+                    fit.unbook(s)
+                in_way += others
+                if not others or fit.place(replace(options, starts=(t,))) is None:
+                    return None
         lost = moved = 0
         for s, other in sorted(((s, candidates[s.occurrence_id]) for s in in_way), key=_hardest_first):
             again = fit.place(old_start_first(other, s))
@@ -247,13 +247,22 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
     return outcome
 
 
-def _fits_without(fit: FirstFit, options: Options, t: int, session: Session) -> bool:
-    """The occurrence would fit at start t with `session` out of the way (`fit` is left as it was)."""
-    mark = fit.mark()
-    fit.unbook(session)
-    fits = fit.place(replace(options, starts=(t,))) is not None
-    fit.undo(mark)
-    return fits
+def _one_out_of_the_way(fit: FirstFit, candidates: Candidates, options: Options, t: int,
+                        others: list[Session]) -> Session | None:
+    """The lightest of `others` (optional before must, then by weight) whose taking out lets the
+    occurrence be placed at start t; it is left taken out and the occurrence placed. None: no one
+    session is enough, and `fit` is as it was."""
+    def lightness(s: Session) -> tuple[bool, int]:
+        occurrence = candidates[s.occurrence_id].occurrence
+        return occurrence.is_must, occurrence.activity.weight
+
+    for s in sorted(others, key=lightness):
+        mark = fit.mark()
+        fit.unbook(s)
+        if fit.place(replace(options, starts=(t,))) is not None:
+            return s
+        fit.undo(mark)
+    return None
 
 
 def make_way_if_worth_it(fit: FirstFit, candidates: Candidates, options: Options, fixed: set[str], *,
@@ -280,9 +289,8 @@ def greedy_timetable(inspection: Inspection, candidates: Candidates | None = Non
 
 # Left out by first fit, an optional occurrence worth at least this makes way in the solve's start:
 # high and medium. Measured on bench/'s weeks: high and medium +240 at 250 rows (2.7 s) and +140 at
-# 600 (7.4 s), the high ones alone (before one-session ejection) +100 and +0; the low ones too (ditto),
-# +5 more at 250 rows for 4.5 s more
-# (they are many, each worth 1, and the search places them anyway).
+# 600 (7.4 s). Before the one-session step: the high ones alone +100 and +0; the low ones as well,
+# +5 more at 250 rows for 4.5 s more (they are many, each worth 1, and the search places them anyway).
 WORTH_MAKING_WAY = 10
 
 

@@ -191,6 +191,17 @@ def test_a_stop_from_the_workbench_ends_the_sweep_as_ctrl_c_does(week, where, re
     assert not multiprocessing.active_children()
 
 
+def test_the_workbench_asks_from_the_start_of_monday_when_no_time_is_given(input_dir, baseline_dir, tmp_path):
+    """SPEC §6: --from defaults to the start of the week; the page's blank From means the same, so
+    P5, met only on Monday, is asked about too."""
+    from workbench.actions import robustness_into
+
+    out = tmp_path / "robust"
+    report = robustness_into(input_dir, baseline_dir, out, start=None, time_limit=LIMIT, workers=2)
+    assert report.start == (0, 9 * 60) and json.loads((out / "solve.json").read_text())["from"] == "Mon 09:00"
+    assert "P5" in {a.question.id for a in report.answers} and not report.partial
+
+
 def test_the_command_writes_the_ranked_csv_and_page_and_prints_the_table(input_dir, baseline_dir,
                                                                           dask_address, tmp_path):
     out = tmp_path / "robust"

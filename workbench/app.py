@@ -53,6 +53,7 @@ ZIP_PARTS = {"invites": "invites/", "calendars": "calendars/", "outbox": "outbox
 NAV = (("inspection", "Inspection"), ("solve", "Solve"), ("week", "Week"), ("replan", "Re-plan"),
        ("robustness", "Robustness"), ("send", "Send"), ("downloads", "Downloads"))
 ROBUSTNESS_ROWS_SHOWN = 20  # as the terminal: robustness.csv and robustness.html have every row
+SEARCHING = {"solve": "Solving", "replan": "Re-planning", "robustness": "Asking who the week cannot lose"}
 PREVIEW = "preview"  # a run's `schedule send --dry-run` folder, beside its out/
 
 
@@ -67,7 +68,7 @@ def create_app(workspace: Path | str, token: str | None = None,
     def page(request: Request, name: str, status: int = 200, **context) -> Response:
         current = space.current()
         context.setdefault("error", None)
-        context.update(csrf=csrf, nav=NAV, current=current, running=jobs.running(),
+        context.update(csrf=csrf, nav=NAV, searching=SEARCHING, current=current, running=jobs.running(),
                        has_workbook=space.has_workbook())
         return templates.TemplateResponse(request, name, context, status_code=status)
 
@@ -505,11 +506,11 @@ def _result(run: Run) -> dict[str, object]:
 
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
     if run.kind == "robustness":
-        facts["summary"] = _report(run)["summary"]
+        facts["summary"] = _robustness_summary(facts)
         return facts
     facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
         if (run.out / "explanation.txt").is_file() else ""
-    if not (run.out / "timetable.csv").is_file():
+    if not run.timetable:
         facts["summary"] = "No timetable can hold every must: see the explanation below."
         return facts
     timetable = _timetable(run)
@@ -531,9 +532,13 @@ def _report(run: Run) -> dict[str, object]:
     """A robustness run: its summary line and the most harmful rows of robustness.csv, by name."""
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
     rows = list(csv.DictReader(io.StringIO((run.out / "robustness.csv").read_text(encoding="utf-8"))))
-    summary = facts.get("summary") or f"{facts['answered']} of {facts['questions']} questions answered"
-    return {"summary": summary, "rows": rows[:ROBUSTNESS_ROWS_SHOWN], "total": len(rows),
+    return {"summary": _robustness_summary(facts), "rows": rows[:ROBUSTNESS_ROWS_SHOWN], "total": len(rows),
             "partial": facts["partial"]}
+
+
+def _robustness_summary(facts: dict) -> str:
+    """The summary robustness.csv's marker carries (a folder from before it did: the count)."""
+    return facts.get("summary") or f"{facts['answered']} of {facts['questions']} questions answered"
 
 
 def _week(run: Run, by: str) -> dict[str, object]:
