@@ -8,11 +8,11 @@ Time is "week minutes": day * 1440 + minutes after midnight, so one integer orde
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Callable
 
-from models import Inspection, Occurrence
+from models import Inspection, Occurrence, Session
 from models.inspection import Room
 
 DAY = 24 * 60
@@ -45,6 +45,13 @@ class Options:
 
     def sites(self) -> tuple[str, ...]:
         return tuple(sorted({r.site for r in self.rooms if not r.virtual and r.site}))
+
+    def held_as(self, session: Session) -> "Options":
+        """Only the choices the session made: its start, room, inspectors and pool members."""
+        return replace(self, starts=(session.day * DAY + session.start,),
+                       rooms=tuple(r for r in self.rooms if r.id == session.room_id),
+                       inspector_pool=tuple(i for i in self.inspector_pool if i in session.inspector_ids),
+                       pool_members=tuple(p for p in self.pool_members if p in session.attendee_ids))
 
     def could_involve(self) -> set[str]:
         """Every inspector and person the occurrence could involve, and the room it names."""

@@ -8,7 +8,7 @@ from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates
 from scheduler.objective import held_weight
 from scheduler.redundant import REDUNDANT
-from scheduler.rules import post_rules
+from scheduler.rules import RULES, post_rules
 from scheduler.variables import Variables
 
 
@@ -16,12 +16,12 @@ class WeekModel:
     """The CP-SAT model of one inspection week, with its variables and objective pieces."""
 
     def __init__(self, inspection: Inspection, explain: bool = False, narrow=None,
-                 candidates: Candidates | None = None):
+                 candidates: Candidates | None = None, rules=RULES):
         self.inspection = inspection
         self.model = cp_model.CpModel()
         self.candidates = candidates or Candidates(inspection, narrow)
         self.vars = Variables(self.model, inspection, self.candidates, explain=explain)
-        post_rules(self.vars)
+        post_rules(self.vars, rules)
         if not explain:
             for cut in REDUNDANT:
                 cut(self.vars)

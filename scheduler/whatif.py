@@ -123,11 +123,7 @@ def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: d
     def narrow(options: Options) -> Options:
         occ = options.occurrence
         if occ.id in frozen:
-            s = frozen[occ.id]
-            return replace(options, starts=(s.day * DAY + s.start,),
-                           rooms=tuple(r for r in options.rooms if r.id == s.room_id),
-                           inspector_pool=tuple(i for i in options.inspector_pool if i in s.inspector_ids),
-                           pool_members=tuple(p for p in options.pool_members if p in s.attendee_ids))
+            return options.held_as(frozen[occ.id])
         addable = occ.id in base or occ.is_must or edits.may_add(occ.id, occ.activity.id)
         if not addable or occ.activity.id in cancelled:
             return replace(options, starts=())

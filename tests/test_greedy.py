@@ -4,8 +4,8 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
-from scheduler.greedy import FirstFit, first_fit_start, greedy_timetable, make_way
-from tests.builders import activity, inspection, inspector, person, room
+from scheduler.greedy import FirstFit, first_fit_start, greedy_timetable, make_way, repaired
+from tests.builders import activity, inspection, inspector, person, room, session, timetable
 
 
 def test_greedy_timetable_of_the_example_keeps_every_rule_but_maybe_musts():
@@ -121,3 +121,23 @@ def test_first_fit_keeps_after_when_the_later_session_was_placed_first():
     assert check_timetable(start) == []
     e, l_ = start.session("E"), start.session("L")
     assert e is None or e.end <= l_.start
+
+
+def test_repair_of_a_travel_free_timetable_moves_the_lighter_session_and_keeps_the_rest_as_it_was():
+    # The travel-free search's answer has OF1 at Town Hall until 11:00 and at Police HQ at 11:00
+    # (45 minutes apart). The high session stays; the low one moves to where the journey fits,
+    # rather than being dropped; OF2's session, in nobody's way, keeps its room and time.
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")],
+        rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
+        travel=[("Town Hall", "Police HQ", 45)],
+        activities=[activity("H", inspectors=("OF1",), site="Town Hall", priority="high", days=(1,)),
+                    activity("L", inspectors=("OF1",), site="Police HQ", priority="low", days=(1,)),
+                    activity("K", inspectors=("OF2",), site="Town Hall", priority="medium", days=(0,))])
+    broken = [session("H", 1, 10 * 60, 11 * 60, "TH", ("OF1",)), session("L", 1, 11 * 60, 12 * 60, "PHQ", ("OF1",)),
+              session("K", 0, 14 * 60, 15 * 60, "TH", ("OF2",))]
+    assert any("travel" in str(p) for p in check_timetable(timetable(insp, *broken)))
+    fixed = {s.occurrence_id: s for s in repaired(insp, Candidates(insp), broken)}
+    assert check_timetable(Timetable(insp, tuple(fixed.values()))) == []
+    assert fixed["H"] == broken[0] and fixed["K"] == broken[2]
+    assert "L" in fixed and fixed["L"] != broken[1]

@@ -84,6 +84,27 @@ def test_travel_between_sites_keeps_out_what_only_fits_without_the_journey():
     assert tt.session("B") is None and tt.session("C") is not None
 
 
+def test_travel_kept_when_the_travel_free_search_would_hold_more():
+    # Phase 0 searches without travel: there A, C (Town Hall) and B (Police HQ) all fit one
+    # inspector's 09:00-12:00, worth 210. With 45 minutes between the sites only A and B fit
+    # (200: A 09:00, B 10:45); A and C alone are 110. The answer must be 200, proven, and keep travel.
+    insp = base(
+        rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
+        travel=[("Town Hall", "Police HQ", 45)],
+        activities=[
+            activity(x, duration=H, days=(1,), earliest=9 * H, latest=12 * H, inspectors=("OF1",), site=site,
+                     priority=priority)
+            for x, site, priority in (("A", "Town Hall", "high"), ("B", "Police HQ", "high"),
+                                      ("C", "Town Hall", "medium"))
+        ])
+    result = solve(insp, time_limit=20, seed=0, workers=2)
+    assert dict(result.stats)["travel_free_weight"] == 210  # phase 0 did break travel
+    assert result.status == "OPTIMAL" and result.objective == 200
+    tt = result.timetable
+    a, b = tt.session("A"), tt.session("B")
+    assert tt.session("C") is None and a.end + 45 <= b.start
+
+
 def test_travel_needed_even_across_an_online_session():
     insp = base(
         people=[person("P1")],
