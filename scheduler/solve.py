@@ -64,7 +64,9 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     else:
         week.hint(start)
         week.model.maximize(week.held_weight)
-        solver = make_solver(seed, workers, deterministic=(1 - TRAVEL_FREE_SHARE) * budget)
+        # The whole budget when phase 0 did not search (one site, or no answer without travel).
+        share = 1.0 if travel_free.weight is None else 1 - TRAVEL_FREE_SHARE
+        solver = make_solver(seed, workers, deterministic=share * budget)
         watcher = Watcher(week, started, on_progress)
         status, interrupted = run_search(solver, week.model, watcher)
         if status == cp_model.INFEASIBLE and not interrupted:
