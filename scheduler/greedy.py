@@ -301,10 +301,11 @@ def first_fit_start(inspection: Inspection, candidates: Candidates, sessions: li
     fit = FirstFit(inspection)
     for s in sessions:
         fit.book(s)
-    return _left_out_make_way(fit, inspection, candidates, WORTH_MAKING_WAY)
+    return _left_out_make_way(fit, inspection, candidates, WORTH_MAKING_WAY, set(), 0)
 
 
-def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Session]) -> list[Session]:
+def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
+             pinned: tuple[Session, ...] = (), change_cost: int = 0) -> list[Session]:
     """A timetable that keeps every rule, from one that may break some (the travel-free search's,
     scheduler.solve): each session stays exactly as it was where it still fits beside those kept
     before it, or else goes to its first fit, its old start tried first; then what is left out
@@ -313,12 +314,17 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
     times first; then one takes the heaviest first, the other the fewest starts first. Measured
     from the same travel-free answers: 110 rows 2953 and 2955 (from 2960), 250 rows 7064 and 6984
     (from 6953: making way adds some). Keeping each session's own inspectors and pool members
-    matters: placed first fit from their old start alone, the 110-row week kept 2937."""
+    matters: placed first fit from their old start alone, the 110-row week kept 2937.
+    A re-plan's `pinned` sessions (the past) are booked first and never moved, and making way
+    weighs `change_cost` as the re-plan's own start does (scheduler.whatif)."""
     def heaviest_first(item: tuple[Session, Options]) -> tuple:
         a = item[1].occurrence.activity
         return not a.is_must, a.fixed_time is None, -a.weight, len(item[1].starts), item[1].occurrence.id
 
-    tries = [_kept_where_it_fits(inspection, candidates, sessions, order) for order in (heaviest_first, _hardest_first)]
+    pinned_ids = {s.occurrence_id for s in pinned}
+    free = [s for s in sessions if s.occurrence_id not in pinned_ids]
+    tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, change_cost)
+             for order in (heaviest_first, _hardest_first)]
     def worth(sessions: list[Session]) -> tuple[int, int]:
         held = {s.occurrence_id for s in sessions}
         musts = sum(o.id in held for o in inspection.occurrences if o.is_must)
@@ -327,22 +333,25 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
     return max(tries, key=worth)  # the first of equals
 
 
-def _kept_where_it_fits(inspection: Inspection, candidates: Candidates, sessions: list[Session], order) -> list[Session]:
+def _kept_where_it_fits(inspection: Inspection, candidates: Candidates, sessions: list[Session], order,
+                        pinned: tuple[Session, ...], change_cost: int) -> list[Session]:
     fit = FirstFit(inspection)
+    for session in pinned:
+        fit.book(session)
     for session, options in sorted(((s, candidates[s.occurrence_id]) for s in sessions), key=order):
         if fit.place(options.held_as(session)) is None:
             fit.place(old_start_first(options, session))
-    return _left_out_make_way(fit, inspection, candidates, 1)
+    return _left_out_make_way(fit, inspection, candidates, 1, {s.occurrence_id for s in pinned}, change_cost)
 
 
 def _left_out_make_way(fit: FirstFit, inspection: Inspection, candidates: Candidates,
-                       least_weight: int) -> list[Session]:
+                       least_weight: int, fixed: set[str], change_cost: int) -> list[Session]:
     """make_way (when worth it) for each occurrence not placed, in first fit's order; the sessions
     in the inspection's order."""
     held = {s.occurrence_id for s in fit.placed}
     for options in _order(inspection, candidates):
         if options.occurrence.id not in held and options.starts:
-            make_way_if_worth_it(fit, candidates, options, set(), least_weight=least_weight)
+            make_way_if_worth_it(fit, candidates, options, fixed, change_cost=change_cost, least_weight=least_weight)
     by_id = {s.occurrence_id: s for s in fit.placed}
     return [by_id[o.id] for o in inspection.occurrences if o.id in by_id]
 

@@ -42,6 +42,7 @@ class Found:
     score_proven: bool
     changes_proven: bool
     interrupted: bool
+    objective_bound: int | None = None  # on phase 1's objective, scale x score + unchanged
 
 
 class MustsUnholdable(Exception):
@@ -161,14 +162,19 @@ class ReplanSearch:
             k.hint(self.week.model, by_id.get(k.session.occurrence_id))
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
-            workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None) -> Found:
+            workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None,
+            only_score: bool = False, objective_bound: int | None = None) -> Found:
         """The three searches (module docstring). `mended` is the starting hint; `mended_ok` says it
         keeps every rule and holds every must, so it may prove the answer on its own; `pinned` are
         the occurrences already pinned (the past). Each search gets a fixed share of `time_limit`,
         never what the clock says is left, so that a search stopped on deterministic time
-        (scheduler.search) gives the same answer on every run."""
+        (scheduler.search) gives the same answer on every run. `only_score`: the first search
+        only (the travel-free one of scheduler.whatif); `objective_bound`: a bound on its objective
+        known beforehand (from the travel-free search), which proves an answer reaching it."""
         m = self.week.model
         scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
+        if objective_bound is not None:
+            m.add(scale * self.score + self.unchanged <= objective_bound)
 
         def search(objective, hint: list[Session] | None, share: float, progress, workers: int = workers):
             m.maximize(objective)
@@ -185,7 +191,9 @@ class ReplanSearch:
         interrupted = False
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
-        first = PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
+        first = 1.0 if only_score else PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
+        most = scale * self.ceiling + len(self.changeable)  # phase 1's objective at the ceiling
+        raw_bound = most
         if mended_ok:
             m.add(self.score >= self.score_of(mended))
         if mended_ok and self.score_of(mended) == self.ceiling:
@@ -205,11 +213,14 @@ class ReplanSearch:
                 sessions = self.week.read(solver)
                 best = self.score_of(sessions)
                 bound = best if score_proven else max(best, int(solver.best_objective_bound) // scale)
+                raw_bound = int(solver.best_objective_bound)
             elif mended_ok:  # no answer in time (a large week on a busy machine): the start keeps every rule
                 sessions, score_proven, changes_proven = mended, False, False
                 best, bound = self.score_of(mended), self.ceiling
             else:
                 raise NoneInTime()
+        if only_score:
+            return Found(sessions, best, bound, score_proven, changes_proven, interrupted, raw_bound)
 
         # 2. The fewest changes, at that score (unless every occurrence that can stay the same does).
         m.add(self.score >= best)

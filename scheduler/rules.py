@@ -258,6 +258,9 @@ RULES = (
     after_and_pools,
 )
 
+# Every rule but travel: the quick first search of a solve or re-plan (scheduler.solve).
+TRAVEL_FREE_RULES = tuple(rule for rule in RULES if rule is not travel_between_sites)
+
 
 def post_rules(v: Variables, rules=RULES) -> None:
     for rule in rules:

@@ -23,9 +23,8 @@ from scheduler.explain import explain_infeasible
 from scheduler.greedy import first_fit_start, greedy_timetable, repaired
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
-from scheduler.rules import RULES, travel_between_sites
-from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search, stopped_by_clock,
-                              time_limit_reached)
+from scheduler.search import (TRAVEL_FREE_SHARE, Progress, Watcher, deterministic_budget, make_solver, run_search,
+                              stopped_by_clock, time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
@@ -126,13 +125,6 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     )
 
 
-# Phase 0's share of the deterministic budget. Measured (bench/ weeks, seed 1, 2 workers): 0.4 gave
-# the 110-row week 2956-2963 in 60 s (the single search: 2881) and the 250-row week 7074 in 120 s
-# (6860); 0.25 gave 110 rows 2851, as its shorter search repaired worse.
-TRAVEL_FREE_SHARE = 0.4
-TRAVEL_FREE_RULES = tuple(rule for rule in RULES if rule is not travel_between_sites)
-
-
 @dataclass(frozen=True)
 class TravelFree:
     """What phase 0 gives phase 1: a start keeping every rule, a bound on the held weight, and
@@ -159,12 +151,11 @@ def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], 
     bound on the real week too. The progress line meanwhile shows the first fit's weight, a
     timetable that exists, against that bound."""
     first_weight = Timetable(inspection, tuple(first)).held_weight
-    relaxed = WeekModel(inspection, candidates=week.candidates, rules=TRAVEL_FREE_RULES)
+    relaxed = week.without_travel()
     report = None if on_progress is None else (
         lambda elapsed, _objective, bound, _held: on_progress(elapsed, first_weight, bound, len(first)))
-    watcher = Watcher(relaxed, started, report)
-    no_travel = len(relaxed.model.proto.constraints) == len(week.model.proto.constraints)
-    if no_travel:  # a week on one site: nothing to relax, phase 1 searches it all
+    watcher = Watcher(relaxed or week, started, report)
+    if relaxed is None:  # a week on one site: nothing to relax, phase 1 searches it all
         return TravelFree(first, None, sum(o.activity.weight for o in inspection.occurrences if not o.is_must),
                           False, False, 0.0, False, watcher)
     relaxed.hint(first)

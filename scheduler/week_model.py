@@ -8,7 +8,7 @@ from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates
 from scheduler.objective import held_weight
 from scheduler.redundant import REDUNDANT
-from scheduler.rules import RULES, post_rules
+from scheduler.rules import RULES, TRAVEL_FREE_RULES, post_rules
 from scheduler.variables import Variables
 
 
@@ -26,6 +26,12 @@ class WeekModel:
             for cut in REDUNDANT:
                 cut(self.vars)
         self.held_weight = held_weight(self.vars)
+
+    def without_travel(self) -> "WeekModel | None":
+        """The same week without rule 4 (travel), for a quick first search (scheduler.solve);
+        None when travel constrains nothing here (one site). Call it before adding to this model."""
+        relaxed = WeekModel(self.inspection, candidates=self.candidates, rules=TRAVEL_FREE_RULES)
+        return None if len(relaxed.model.proto.constraints) == len(self.model.proto.constraints) else relaxed
 
     def hint(self, sessions: list[Session]) -> None:
         """Start the search from a known timetable. Every variable the rules create is hinted

@@ -276,3 +276,23 @@ def test_an_occurrence_cancelled_then_added_back_is_invited_above_its_cancel_acr
     # Every diary, fed the three outboxes in turn, holds CT once, from the last invite.
     assert replay(_baseline(), outbox_of(_baseline(), removed), outbox_of(first, quiet), outbox_of(second, back)) == \
         expected_diaries(back.timetable)
+
+
+def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more():
+    # OF1 holds A (Town Hall, 09:00) and B (Police HQ, 10:45) inside Tuesday 09:00-12:00; the lead
+    # adds C (medium, Town Hall). Without travel, C at 10:00 and B moved to 11:00 score 10 - 4 more
+    # (the re-plan's first search is travel-free, and finds that); with 45 minutes between the sites
+    # C fits only in B's place, a high. So nothing changes, proven, and C is left out.
+    tue = dict(days=(TUE,), earliest=9 * H, latest=12 * H, inspectors=("OF1",))
+    insp = inspection(inspectors=[inspector("OF1")], rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
+                      travel=[("Town Hall", "Police HQ", 45)],
+                      activities=[activity("A", site="Town Hall", priority="high", **tue),
+                                  activity("B", site="Police HQ", priority="high", **tue)])
+    baseline = timetable(insp, session("A", TUE, 9 * H, 10 * H, "TH", ("OF1",)),
+                         session("B", TUE, 10 * H + 45, 11 * H + 45, "PHQ", ("OF1",)))
+    after = replace(insp, activities=insp.activities + (activity("C", site="Town Hall", priority="medium", **tue),))
+    result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
+    assert dict(result.stats)["travel_free_score"] == result.objective + 10 - 4
+    assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
+    _kept(baseline, result, "A", "B")
+    assert result.timetable.session("C") is None
