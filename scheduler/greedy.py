@@ -323,8 +323,9 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
 
     pinned_ids = {s.occurrence_id for s in pinned}
     free = [s for s in sessions if s.occurrence_id not in pinned_ids]
-    tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, change_cost)
+    tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, pinned_ids, change_cost)
              for order in (heaviest_first, _hardest_first)]
+
     def worth(sessions: list[Session]) -> tuple[int, int]:
         held = {s.occurrence_id for s in sessions}
         musts = sum(o.id in held for o in inspection.occurrences if o.is_must)
@@ -334,14 +335,14 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
 
 
 def _kept_where_it_fits(inspection: Inspection, candidates: Candidates, sessions: list[Session], order,
-                        pinned: tuple[Session, ...], change_cost: int) -> list[Session]:
+                        pinned: tuple[Session, ...], pinned_ids: set[str], change_cost: int) -> list[Session]:
     fit = FirstFit(inspection)
     for session in pinned:
         fit.book(session)
     for session, options in sorted(((s, candidates[s.occurrence_id]) for s in sessions), key=order):
         if fit.place(options.held_as(session)) is None:
             fit.place(old_start_first(options, session))
-    return _left_out_make_way(fit, inspection, candidates, 1, {s.occurrence_id for s in pinned}, change_cost)
+    return _left_out_make_way(fit, inspection, candidates, 1, pinned_ids, change_cost)
 
 
 def _left_out_make_way(fit: FirstFit, inspection: Inspection, candidates: Candidates,

@@ -192,8 +192,7 @@ class ReplanSearch:
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
         first = 1.0 if only_score else PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
-        most = scale * self.ceiling + len(self.changeable)  # phase 1's objective at the ceiling
-        raw_bound = most
+        raw_bound = scale * self.ceiling + len(self.changeable)  # phase 1's objective at the ceiling
         if mended_ok:
             m.add(self.score >= self.score_of(mended))
         if mended_ok and self.score_of(mended) == self.ceiling:

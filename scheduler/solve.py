@@ -155,26 +155,24 @@ def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], 
     report = None if on_progress is None else (
         lambda elapsed, _objective, bound, _held: on_progress(elapsed, first_weight, bound, len(first)))
     watcher = Watcher(relaxed or week, started, report)
+    every_optional = sum(o.activity.weight for o in inspection.occurrences if not o.is_must)
     if relaxed is None:  # a week on one site: nothing to relax, phase 1 searches it all
-        return TravelFree(first, None, sum(o.activity.weight for o in inspection.occurrences if not o.is_must),
-                          False, False, 0.0, False, watcher)
+        return TravelFree(first, None, every_optional, False, False, 0.0, False, watcher)
     relaxed.hint(first)
     relaxed.model.maximize(relaxed.held_weight)
     solver = make_solver(seed, workers, deterministic=deterministic)
     status, interrupted = run_search(solver, relaxed.model, watcher)
-    bound = sum(o.activity.weight for o in inspection.occurrences if not o.is_must)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Phase 1 finds out why, and says so (the solver may not have run: a Stop before it began).
-        return TravelFree(first, None, bound, False, interrupted, 0.0, False, watcher)
-    found = relaxed.read(solver)
-    start = repaired(inspection, week.candidates, found)
+        return TravelFree(first, None, every_optional, False, interrupted, 0.0, False, watcher)
+    start = repaired(inspection, week.candidates, relaxed.read(solver))
     weight = Timetable(inspection, tuple(start)).held_weight
-    if not _holds_every_must(inspection, start) or weight < first_weight:
-        start, weight = first, first_weight
+    holds_musts = _holds_every_must(inspection, start)
+    if not holds_musts or weight < first_weight:
+        start, weight, holds_musts = first, first_weight, _holds_every_must(inspection, first)
     bound = int(round(solver.best_objective_bound))
-    proven = weight >= bound and _holds_every_must(inspection, start)
-    return TravelFree(start, int(round(solver.objective_value)), bound, proven, interrupted,
-                      solver.deterministic_time, stopped_by_clock(solver), watcher)
+    return TravelFree(start, int(round(solver.objective_value)), bound, holds_musts and weight >= bound,
+                      interrupted, solver.deterministic_time, stopped_by_clock(solver), watcher)
 
 
 def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:

@@ -141,3 +141,21 @@ def test_repair_of_a_travel_free_timetable_moves_the_lighter_session_and_keeps_t
     assert check_timetable(Timetable(insp, tuple(fixed.values()))) == []
     assert fixed["H"] == broken[0] and fixed["K"] == broken[2]
     assert "L" in fixed and fixed["L"] != broken[1]
+
+
+def test_a_repair_never_moves_a_pinned_session_even_a_light_one_in_a_heavy_ones_way():
+    # A re-plan's past is pinned: L (low) happened at Town Hall until 11:00. The travel-free answer
+    # puts H (high) at Police HQ at 11:00, 45 minutes away. Heaviest first would keep H and move L;
+    # pinned, L stays exactly as it was and H moves to where the journey fits.
+    insp = inspection(
+        inspectors=[inspector("OF1")],
+        rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
+        travel=[("Town Hall", "Police HQ", 45)],
+        activities=[activity("L", inspectors=("OF1",), site="Town Hall", priority="low", days=(1,)),
+                    activity("H", inspectors=("OF1",), site="Police HQ", priority="high", days=(1,))])
+    past = session("L", 1, 10 * 60, 11 * 60, "TH", ("OF1",))
+    broken = [past, session("H", 1, 11 * 60, 12 * 60, "PHQ", ("OF1",))]
+    fixed = {s.occurrence_id: s for s in repaired(insp, Candidates(insp), broken, pinned=(past,), change_cost=4)}
+    assert check_timetable(Timetable(insp, tuple(fixed.values()))) == []
+    assert fixed["L"] == past
+    assert "H" in fixed and fixed["H"].start >= 11 * 60 + 45
