@@ -192,6 +192,19 @@ def test_contact_minutes_cap_holds_back_a_third_hour():
     assert len(tt.sessions) == 2
 
 
+def test_contact_minutes_cap_counts_the_day_each_session_lands_on():
+    # Tuesday is full (a two-hour must); three high sessions may go on Monday or Tuesday: only two
+    # fit the cap, both on Monday. Counting minutes over the week, or on the wrong day, holds three.
+    # OF2 idles, so the Ofsted-wide cut (scheduler.redundant) alone would allow a third.
+    insp = base(max_inspector_contact_minutes=120, inspectors=[inspector("OF1", "Ofsted"), inspector("OF2", "Ofsted")],
+                activities=[
+        activity("FIX", duration=2 * H, fixed_day=1, fixed_time=9 * H, inspectors=("OF1",)),
+        *(activity(f"S{i}", duration=H, days=(0, 1), inspectors=("OF1",), priority="high") for i in range(3))])
+    tt = solved(insp)
+    held = [s for s in tt.sessions if s.activity_id != "FIX"]
+    assert len(held) == 2 and {s.day for s in held} == {0}
+
+
 def test_an_inspector_out_from_noon_may_work_the_whole_morning_and_lunch_while_away():
     # OF1 is out from 12:00: three hours of musts from 09:00 fill the morning. The break may fall in
     # the absence (nothing else is booked then), so the week is feasible: a day's capacity that took
@@ -207,6 +220,15 @@ def test_person_daily_cap():
                             for i in range(3)])
     tt = solved(insp)
     assert len(tt.sessions) == 2  # the third would be P1's third session on Monday
+
+
+def test_person_daily_cap_counts_the_day_each_session_lands_on():
+    insp = base(max_person_sessions_per_day=2, activities=[
+        *(activity(f"FIX{i}", duration=H, fixed_day=1, fixed_time=(9 + i) * H, attendees=("P1",)) for i in range(2)),
+        *(activity(f"S{i}", duration=H, days=(0, 1), attendees=("P1",), priority="high") for i in range(3))])
+    tt = solved(insp)
+    held = [s for s in tt.sessions if s.activity_id.startswith("S")]
+    assert len(held) == 2 and {s.day for s in held} == {0}  # P1 already has two on Tuesday
 
 
 def test_after_keeps_out_what_only_fits_before():
@@ -309,7 +331,12 @@ def test_an_unproven_replan_is_reproducible_byte_for_byte(tmp_path):
     write_tables(instance_tables(110, seed=1), csv_dir=tmp_path)
     insp = load_inspection(tmp_path)
     baseline = solve(insp, time_limit=2, seed=5, workers=2).timetable
-    request = WhatIf(drop=(busiest_inspectors(baseline, NOW)[0],), now=NOW)
+    # The busiest with a colleague of the same inspectorate: without the only HMIP inspector, say,
+    # the daily KiT cannot be held.
+    inspectorate = {i.id: i.inspectorate for i in insp.inspectors}
+    shared = [i for i in busiest_inspectors(baseline, NOW)
+              if sum(k == inspectorate[i] for k in inspectorate.values()) > 1]
+    request = WhatIf(drop=(shared[0],), now=NOW)
     runs = [whatif(insp, baseline, request, time_limit=2, seed=5, workers=2) for _ in range(2)]
     assert runs[0].status == "FEASIBLE" and not runs[0].changes_proven_minimal
     files = [(render_timetable_csv(r.timetable), render_changes_csv(changes_between(baseline, r.timetable), insp))
