@@ -192,12 +192,17 @@ class ReplanSearch:
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
         first = 1.0 if only_score else PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
-        raw_bound = scale * self.ceiling + len(self.changeable)  # phase 1's objective at the ceiling
+        # Phase 1's objective can reach no higher than at the ceiling (every optional held, nothing
+        # changed), nor than the bound known beforehand.
+        raw_bound = scale * self.ceiling + len(self.changeable)
+        if objective_bound is not None:
+            raw_bound = min(raw_bound, objective_bound)
         if mended_ok:
             m.add(self.score >= self.score_of(mended))
-        if mended_ok and self.score_of(mended) == self.ceiling:
+        if mended_ok and scale * self.score_of(mended) + self.unchanged_of(mended) >= raw_bound:
+            # The start reaches it: both the score and the fewest changes are proven, unsearched.
             sessions, score_proven, changes_proven = mended, True, True
-            best = bound = self.ceiling
+            best = bound = self.score_of(mended)
         else:
             progress = None if on_progress is None else (
                 lambda elapsed, objective, bound, held: on_progress(elapsed, objective // scale, bound // scale, held))
