@@ -202,10 +202,7 @@ def lunch_and_contact_limits(v: Variables) -> None:
             v.busy[inspector.id].append(v.model.new_optional_fixed_size_interval_var(
                 lunch, s.lunch_minutes, v.guard("lunch", inspector.id), f"lunch_break[{inspector.id},{day}]"))
             possible = [(oid, lit) for oid, lit in sessions if day in v.on_day[oid]]
-            # Only a day that could overflow needs the cap (and its attends-that-day literals). A
-            # linear sum, not a cumulative of day blocks as in person_daily_cap: its LP row is worth
-            # the product literals (measured on bench/: as day blocks, the 110-row week fell from
-            # 2956 to 2829 in 60 s and the 250-row week took 144 s where 85 s).
+            # Only a day that could overflow needs the cap (and its attends-that-day literals).
             if sum(v.candidates[oid].duration for oid, _ in possible) > s.max_inspector_contact_minutes:
                 minutes = sum(v.candidates[oid].duration * v.attends_on(inspector.id, oid, lit, day)
                               for oid, lit in possible)
@@ -214,17 +211,15 @@ def lunch_and_contact_limits(v: Variables) -> None:
 
 
 def person_daily_cap(v: Variables) -> None:
-    """10. No person has more than max_person_sessions_per_day sessions in a day.
-
-    One cumulative of day blocks per person (Variables.cap_per_day) rather than a sum per day of
-    "attends on that day" products. Measured on bench/ (seed 1, 60-120 s): the bundled example
-    3635 -> 3704, the 110-row week 2956 -> 2945, the 250-row week 7074 -> 7108."""
+    """10. No person has more than max_person_sessions_per_day sessions in a day."""
     cap = v.inspection.settings.max_person_sessions_per_day
     for person in v.inspection.people:
         sessions = v.attendance.get(person.id, [])
-        if any(sum(day in v.on_day[oid] for oid, _ in sessions) > cap for day in range(5)):  # it can bind
-            v.cap_per_day(person.id, [(oid, lit, 1) for oid, lit in sessions], cap,
-                          v.when("sessions a day", person.id))
+        for day in range(5):
+            possible = [(oid, lit) for oid, lit in sessions if day in v.on_day[oid]]
+            if len(possible) > cap:  # only then can the cap bind
+                on = [v.attends_on(person.id, oid, lit, day) for oid, lit in possible]
+                v.model.add(sum(on) <= cap).only_enforce_if(v.when("sessions a day", person.id))
 
 
 def after_and_pools(v: Variables) -> None:

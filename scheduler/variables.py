@@ -37,7 +37,6 @@ class Variables:
         self.attendance: dict[str, list[tuple[str, Literal]]] = defaultdict(list)  # resource -> (occ, lit)
         self.busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)  # resource -> intervals
         self._both: dict[tuple[int, int], Literal] = {}
-        self._day: dict[str, cp_model.IntVar] = {}
         self.and_parts: dict[int, tuple[Literal, Literal]] = {}  # and-literal index -> its parts
         self.lunch: dict[tuple[str, int], cp_model.IntVar] = {}  # (inspector, day) -> break start
         # var = offset + sum(coef * term): helpers the rules define, so a hint can fill them in
@@ -154,29 +153,6 @@ class Variables:
         if on_day is self.held[oid]:
             return lit  # one possible day: attending already implies it is held that day
         return self.both(lit, on_day)
-
-    def day_of(self, oid: str):
-        """The occurrence's day (0 when not held) as one variable or constant (cached)."""
-        days = self.on_day[oid]
-        if len(days) == 1:
-            return next(iter(days))
-        if oid not in self._day:
-            self._day[oid] = self.define(f"day[{oid}]", 0, 4, 0, [(d, lit) for d, lit in days.items()])
-        return self._day[oid]
-
-    def cap_per_day(self, resource: str, sessions: list[tuple[str, Literal, int]], capacity: int,
-                    guard: list[Literal]) -> None:
-        """Sum of `demand` over the resource's sessions on any one day <= capacity: each session is
-        a whole-day block at its day in one cumulative, so no attends-that-day product is needed."""
-        intervals, demands = [], []
-        for oid, lit, demand in sessions:
-            present = lit
-            for g in guard:
-                present = self.both(present, g)
-            intervals.append(self.model.new_optional_fixed_size_interval_var(
-                DAY * self.day_of(oid), DAY, present, f"day_block[{oid},{resource}]"))
-            demands.append(demand)
-        self.model.add_cumulative(intervals, demands, capacity)
 
     def resource_interval(self, oid: str, lit: Literal, before: int = 0, after: int = 0, demand_tag: str = ""):
         """The session's interval as seen by one resource, optionally widened by travel time."""
