@@ -4,8 +4,8 @@ changes, then the least change to each changed occurrence and solve's tie-breake
 
 Up to three searches:
 1. the score, and among equal scores the most occurrences unchanged, on all workers (half the
-   time unless proven sooner); skipped when the mended baseline reaches the score's ceiling
-   (every optional held, nothing changed);
+   time unless proven sooner); skipped when the start reaches the score's ceiling (every
+   optional held, nothing changed) or the bound known beforehand (the travel-free search's);
 2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
 3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
    one worker (a tenth of the time), the occurrences kept unchanged staying so.
