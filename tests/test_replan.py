@@ -296,3 +296,27 @@ def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more():
     assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
     _kept(baseline, result, "A", "B")
     assert result.timetable.session("C") is None
+
+
+def test_a_start_reaching_the_travel_free_bound_is_proven_without_searching_the_whole_week(monkeypatch):
+    # C (medium, two hours) cannot fit in OF1's Tuesday 09:00-12:00 beside A and B whatever moves,
+    # with travel or without. The travel-free search proves the first fit's score, which leaves C
+    # out, the best; that start is then the answer, proven, with no search of the whole week.
+    import scheduler.replan
+    searches = []
+    real = scheduler.replan.run_search
+    monkeypatch.setattr(scheduler.replan, "run_search", lambda *a, **k: searches.append(1) or real(*a, **k))
+    tue = dict(days=(TUE,), earliest=9 * H, latest=12 * H, inspectors=("OF1",))
+    insp = inspection(inspectors=[inspector("OF1")], rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
+                      travel=[("Town Hall", "Police HQ", 45)],
+                      activities=[activity("A", site="Town Hall", priority="high", **tue),
+                                  activity("B", site="Police HQ", priority="high", **tue)])
+    baseline = timetable(insp, session("A", TUE, 9 * H, 10 * H, "TH", ("OF1",)),
+                         session("B", TUE, 10 * H + 45, 11 * H + 45, "PHQ", ("OF1",)))
+    after = replace(insp, activities=insp.activities + (
+        activity("C", duration=2 * H, site="Town Hall", priority="medium", **tue),))
+    result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
+    assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
+    _kept(baseline, result, "A", "B")
+    assert result.timetable.session("C") is None
+    assert len(searches) == 1  # the travel-free one
