@@ -150,6 +150,10 @@ class ReplanSearch:
     def score_of(self, sessions: list[Session]) -> int:
         return sum(self.weights.get(s.occurrence_id, 0) for s in sessions) + self.change_cost * self.unchanged_of(sessions)
 
+    def objective_of(self, sessions: list[Session]) -> int:
+        """The first search's objective: any point of score outweighs every change avoided."""
+        return (len(self.changeable) + 1) * self.score_of(sessions) + self.unchanged_of(sessions)
+
     def unchanged_of(self, sessions: list[Session]) -> int:
         by_id = _by_id(sessions)
         return sum(k.same_as(by_id.get(k.session.occurrence_id)) for k in self.changeable)
@@ -172,7 +176,7 @@ class ReplanSearch:
         only (the travel-free one of scheduler.whatif); `objective_bound`: a bound on its objective
         known beforehand (from the travel-free search), which proves an answer reaching it."""
         m = self.week.model
-        scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
+        scale = len(self.changeable) + 1  # as in objective_of
         if objective_bound is not None:
             m.add(scale * self.score + self.unchanged <= objective_bound)
 
@@ -199,7 +203,7 @@ class ReplanSearch:
             raw_bound = min(raw_bound, objective_bound)
         if mended_ok:
             m.add(self.score >= self.score_of(mended))
-        if mended_ok and scale * self.score_of(mended) + self.unchanged_of(mended) >= raw_bound:
+        if mended_ok and self.objective_of(mended) >= raw_bound:
             # The start reaches it: both the score and the fewest changes are proven, unsearched.
             sessions, score_proven, changes_proven = mended, True, True
             best = bound = self.score_of(mended)

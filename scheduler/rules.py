@@ -36,8 +36,9 @@ def no_double_booking(v: Variables) -> None:
             v.busy[resource].append(v.resource_interval(oid, v.both(lit, switch)))
 
 
-def travel_between_sites(v: Variables) -> None:
-    """4. Between one person's in-person sessions on different sites, at least the travel time.
+def travel_between_sites(v: Variables, only: frozenset[str] | None = None) -> None:
+    """4. Between one person's in-person sessions on different sites, at least the travel time
+    (for the inspectors and people in `only`, when given: scheduler.whatif's second relaxed search).
 
     Instead of one constraint per pair of sessions (which grows with the square of an inspector's
     candidate sessions), each resource gets one cumulative per site s. Each of its sessions appears
@@ -72,7 +73,7 @@ def travel_between_sites(v: Variables) -> None:
         return widened[(oid, here)]
 
     for resource, sessions in v.attendance.items():
-        if resource in inspection.room_by_id:
+        if resource in inspection.room_by_id or (only is not None and resource not in only):
             continue
         in_person = [(oid, lit) for oid, lit in sessions if v.site[oid]]
         sites = sorted({s for oid, _ in in_person for s in v.site[oid]})

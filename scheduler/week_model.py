@@ -2,13 +2,15 @@
 cuts and the held weight; a timetable can be given to it as a hint and read back from a solver."""
 from __future__ import annotations
 
+from functools import partial
+
 from ortools.sat.python import cp_model
 
 from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates
 from scheduler.objective import held_weight
 from scheduler.redundant import REDUNDANT
-from scheduler.rules import RULES, TRAVEL_FREE_RULES, post_rules
+from scheduler.rules import RULES, TRAVEL_FREE_RULES, post_rules, travel_between_sites
 from scheduler.variables import Variables
 
 
@@ -32,6 +34,11 @@ class WeekModel:
         None when travel constrains nothing here (one site). Call it before adding to this model."""
         relaxed = WeekModel(self.inspection, candidates=self.candidates, rules=TRAVEL_FREE_RULES)
         return None if len(relaxed.model.proto.constraints) == len(self.model.proto.constraints) else relaxed
+
+    def with_travel_for(self, resources) -> "WeekModel":
+        """The same week with rule 4 (travel) for these inspectors and people only."""
+        return WeekModel(self.inspection, candidates=self.candidates,
+                         rules=TRAVEL_FREE_RULES + (partial(travel_between_sites, only=frozenset(resources)),))
 
     def hint(self, sessions: list[Session]) -> None:
         """Start the search from a known timetable. Every variable the rules create is hinted

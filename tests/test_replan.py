@@ -278,11 +278,9 @@ def test_an_occurrence_cancelled_then_added_back_is_invited_above_its_cancel_acr
         expected_diaries(back.timetable)
 
 
-def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more():
-    # OF1 holds A (Town Hall, 09:00) and B (Police HQ, 10:45) inside Tuesday 09:00-12:00; the lead
-    # adds C (medium, Town Hall). Without travel, C at 10:00 and B moved to 11:00 score 10 - 4 more
-    # (the re-plan's first search is travel-free, and finds that); with 45 minutes between the sites
-    # C fits only in B's place, a high. So nothing changes, proven, and C is left out.
+def _two_sites(*added):
+    """OF1 holds A (Town Hall, 09:00) and B (Police HQ, 10:45), both high, inside Tuesday
+    09:00-12:00, 45 minutes apart; the lead adds `added` (activity keyword sets, Town Hall)."""
     tue = dict(days=(TUE,), earliest=9 * H, latest=12 * H, inspectors=("OF1",))
     insp = inspection(inspectors=[inspector("OF1")], rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
                       travel=[("Town Hall", "Police HQ", 45)],
@@ -290,9 +288,24 @@ def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more():
                                   activity("B", site="Police HQ", priority="high", **tue)])
     baseline = timetable(insp, session("A", TUE, 9 * H, 10 * H, "TH", ("OF1",)),
                          session("B", TUE, 10 * H + 45, 11 * H + 45, "PHQ", ("OF1",)))
-    after = replace(insp, activities=insp.activities + (activity("C", site="Town Hall", priority="medium", **tue),))
+    after = replace(insp, activities=insp.activities + tuple(activity(site="Town Hall", **tue, **kw) for kw in added))
+    return baseline, after
+
+
+def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more(monkeypatch):
+    # Without travel, C at 10:00 and B moved to 11:00 score 10 - 4 more (the re-plan's first search
+    # is travel-free, and finds that); with 45 minutes between the sites C fits only in B's place, a
+    # high. So nothing changes, proven, and C is left out. The repair of the travel-free answer
+    # falls short of its bound, so a second search adds travel for OF1, whose travel it broke.
+    import scheduler.week_model
+    travel_for = []
+    real = scheduler.week_model.WeekModel.with_travel_for
+    monkeypatch.setattr(scheduler.week_model.WeekModel, "with_travel_for",
+                        lambda self, resources: travel_for.append(set(resources)) or real(self, resources))
+    baseline, after = _two_sites(dict(id="C", priority="medium"))
     result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
     assert dict(result.stats)["travel_free_score"] == result.objective + 10 - 4
+    assert travel_for == [{"OF1"}]
     assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
     _kept(baseline, result, "A", "B")
     assert result.timetable.session("C") is None
@@ -306,15 +319,7 @@ def test_a_start_reaching_the_travel_free_bound_is_proven_without_searching_the_
     searches = []
     real = scheduler.replan.run_search
     monkeypatch.setattr(scheduler.replan, "run_search", lambda *a, **k: searches.append(1) or real(*a, **k))
-    tue = dict(days=(TUE,), earliest=9 * H, latest=12 * H, inspectors=("OF1",))
-    insp = inspection(inspectors=[inspector("OF1")], rooms=[room("TH", site="Town Hall"), room("PHQ", site="Police HQ")],
-                      travel=[("Town Hall", "Police HQ", 45)],
-                      activities=[activity("A", site="Town Hall", priority="high", **tue),
-                                  activity("B", site="Police HQ", priority="high", **tue)])
-    baseline = timetable(insp, session("A", TUE, 9 * H, 10 * H, "TH", ("OF1",)),
-                         session("B", TUE, 10 * H + 45, 11 * H + 45, "PHQ", ("OF1",)))
-    after = replace(insp, activities=insp.activities + (
-        activity("C", duration=2 * H, site="Town Hall", priority="medium", **tue),))
+    baseline, after = _two_sites(dict(id="C", duration=2 * H, priority="medium"))
     result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
     assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
     _kept(baseline, result, "A", "B")

@@ -6,6 +6,7 @@ asserts the specific property by hand, with the reason the expected answer is ri
 from __future__ import annotations
 
 import pytest
+from ortools.sat.python import cp_model
 
 from models import Infeasible
 from scheduler import solve
@@ -82,6 +83,29 @@ def test_travel_between_sites_keeps_out_what_only_fits_without_the_journey():
         ])
     tt = solved(insp)
     assert tt.session("B") is None and tt.session("C") is not None
+
+
+def test_travel_posted_for_some_people_only_binds_them_alone():
+    # The re-plan's second relaxed search posts travel for the people whose travel broke only.
+    # P1 and P2 each have a fixed 09:00 at the Town Hall and a high at Police HQ that fits only
+    # straight after it; with travel for P1 alone, P2's is held (breaking travel), P1's is not.
+    from checker.rules import travel_between_sites as travel_violations
+    from models import Timetable
+    from scheduler.search import make_solver
+    from scheduler.week_model import WeekModel
+    insp = base(
+        rooms=[room(f"{r}{i}", site=site) for r, site in (("TH", "Town Hall"), ("PHQ", "Police HQ")) for i in (1, 2)],
+        travel=[("Town Hall", "Police HQ", 30)],
+        activities=[activity(f"{x}{p}", duration=H, attendees=(p,), **kw) for p in ("P1", "P2") for x, kw in (
+            ("A", dict(fixed_day=0, fixed_time=9 * H, site="Town Hall")),
+            ("B", dict(days=(0,), latest=11 * H, site="Police HQ", priority="high")))])
+    week = WeekModel(insp).with_travel_for({"P1"})
+    week.model.maximize(week.held_weight)
+    solver = make_solver(0, 1, time_limit=5)
+    assert solver.solve(week.model) == cp_model.OPTIMAL
+    tt = Timetable(insp, tuple(week.read(solver)))
+    assert tt.session("BP1") is None and tt.session("BP2") is not None
+    assert {r for v in travel_violations(tt) for r in v.resource_ids} == {"P2"}
 
 
 def test_travel_kept_when_the_travel_free_search_would_hold_more():
