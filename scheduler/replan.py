@@ -53,18 +53,20 @@ class NoneInTime(Exception):
     """The time limit came before any timetable keeping every must."""
 
 
-def pin(week: WeekModel, session: Session) -> None:
-    """Pin an occurrence to how it was held (it has happened)."""
-    v, m, oid = week.vars, week.model, session.occurrence_id
-    m.add(v.held[oid] == 1)
-    m.add(v.start[oid] == session.day * DAY + session.start)
-    for room_id, lit in v.room[oid].items():
-        m.add(lit == (room_id == session.room_id))
-    for inspector, lit in v.inspector[oid].items():
-        if lit is not v.held[oid]:
-            m.add(lit == (inspector in session.inspector_ids))
-    for person, lit in v.pool[oid].items():
-        m.add(lit == (person in session.attendee_ids))
+def pin(week: WeekModel, sessions) -> None:
+    """Pin occurrences to how they were held (they have happened)."""
+    v, m = week.vars, week.model
+    for session in sessions:
+        oid = session.occurrence_id
+        m.add(v.held[oid] == 1)
+        m.add(v.start[oid] == session.day * DAY + session.start)
+        for room_id, lit in v.room[oid].items():
+            m.add(lit == (room_id == session.room_id))
+        for inspector, lit in v.inspector[oid].items():
+            if lit is not v.held[oid]:
+                m.add(lit == (inspector in session.inspector_ids))
+        for person, lit in v.pool[oid].items():
+            m.add(lit == (person in session.attendee_ids))
 
 
 def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
@@ -141,6 +143,7 @@ class ReplanSearch:
         self.weights = weights
         self.keeps = [_Kept(week, s, s.occurrence_id in can_stay) for s in kept]
         self.changeable = [k for k in self.keeps if k.unchanged is not None]
+        self.scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
         v = week.vars
         self.weight = sum(w * v.held[oid] for oid, w in weights.items())
         self.unchanged = sum(k.unchanged for k in self.changeable)
@@ -152,7 +155,7 @@ class ReplanSearch:
 
     def objective_of(self, sessions: list[Session]) -> int:
         """The first search's objective: any point of score outweighs every change avoided."""
-        return (len(self.changeable) + 1) * self.score_of(sessions) + self.unchanged_of(sessions)
+        return self.scale * self.score_of(sessions) + self.unchanged_of(sessions)
 
     def unchanged_of(self, sessions: list[Session]) -> int:
         by_id = _by_id(sessions)
@@ -176,7 +179,7 @@ class ReplanSearch:
         only (the travel-free one of scheduler.whatif); `objective_bound`: a bound on its objective
         known beforehand (from the travel-free search), which proves an answer reaching it."""
         m = self.week.model
-        scale = len(self.changeable) + 1  # as in objective_of
+        scale = self.scale
         if objective_bound is not None:
             m.add(scale * self.score + self.unchanged <= objective_bound)
 

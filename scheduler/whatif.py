@@ -68,8 +68,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
         else:
             week = WeekModel(adjusted, candidates=candidates)
             relaxed = week.without_travel() if mended_ok else None
-            for s in frozen.values():
-                pin(week, s)
+            pin(week, frozen.values())
             search = ReplanSearch(week, weights, kept, cost, can_stay)
             progress = _progress_in_score(on_progress, inspection, baseline, frozen)
             start, objective_bound, share = mended, None, 1.0
@@ -148,8 +147,7 @@ def _travel_free(relaxed: WeekModel, frozen: dict[str, Session], objective: tupl
     second search adds travel for just the inspectors and people whose travel broke (as lazy
     constraints are added), within that bound: on the 110-row week, after a must's window moved,
     the re-plan then proved 2919 where it stopped at 2910 against a bound of 2928 before."""
-    for s in frozen.values():
-        pin(relaxed, s)
+    pin(relaxed, frozen.values())
     weights, kept, cost, can_stay = objective
     inspection = relaxed.inspection
     free_search = ReplanSearch(relaxed, weights, kept, cost, can_stay)
@@ -168,8 +166,7 @@ def _travel_free(relaxed: WeekModel, frozen: dict[str, Session], objective: tupl
         return replace(free, sessions=start)
     # Proven, it stopped early: the second search has a share of its own.
     tighter = relaxed.with_travel_for(broke)
-    for s in frozen.values():
-        pin(tighter, s)
+    pin(tighter, frozen.values())
     second = ReplanSearch(tighter, weights, kept, cost, can_stay).run(
         mended, True, time_limit=time_limit, pinned=set(frozen), started=started, seed=seed, workers=workers,
         on_progress=on_progress, only_score=True, objective_bound=free.objective_bound)
