@@ -45,6 +45,19 @@ def test_the_solve_start_moves_a_must_out_of_the_way_of_a_high_priority_session(
     assert check_timetable(start) == []
 
 
+def test_a_searched_timetable_leaving_out_what_fits_by_making_way_is_polished():
+    """The solve's last step (scheduler.solve._polished): an answer holding M at 09:00 and leaving
+    out H is given back with M at 10:00 and H held; one that cannot gain is given back as it was."""
+    from scheduler.solve import _polished
+    insp = _must_first_in_the_way("high")
+    candidates = Candidates(insp)
+    searched = greedy_timetable(insp)
+    sessions, weight = _polished(insp, candidates, searched, 0)
+    assert weight == 100 and {s.occurrence_id: s.start for s in sessions} == {"M": 10 * 60, "H": 9 * 60}
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+    assert _polished(insp, candidates, sessions, weight) == (sessions, weight)
+
+
 def test_the_solve_start_leaves_a_low_priority_session_out_rather_than_search_for_room():
     insp = _must_first_in_the_way("low")  # worth 1: the search may place it, the start does not try
     greedy = greedy_timetable(insp)
