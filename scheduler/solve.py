@@ -4,7 +4,8 @@ Three phases, for speed and reproducibility:
 0. `held weight` (SPEC §4.1) on the week without the travel rule (fast: _travel_free), from the
    first-fit timetable (what it left out making way where it can: scheduler.greedy.first_fit_start);
    what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired).
-1. `held weight` alone on the whole week, on all workers, from the better of those two starts.
+1. `held weight` alone on the whole week, on all workers, from the better of those two starts;
+   its answer is then polished: what it left out makes way where it can (_polished).
    Phases 0 and 1 share the deterministic budget that --time-limit stands for
    (scheduler.search.deterministic_budget), 40:60. Their workers interleave deterministically, so
    the answer is the same every run, proven or not.
