@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from models import Infeasible, Inspection, Session, SolveResult, Timetable
+from scheduler.candidates import Candidates
 from scheduler.explain import explain_infeasible
 from scheduler.greedy import first_fit_start, greedy_timetable, repaired
 from scheduler.objective import tie_break_terms, total
@@ -181,7 +182,8 @@ def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], 
                       interrupted, solver.deterministic_time, stopped_by_clock(solver), watcher)
 
 
-def _polished(inspection: Inspection, candidates, sessions: list[Session], weight: int) -> tuple[list[Session], int]:
+def _polished(inspection: Inspection, candidates: Candidates, sessions: list[Session],
+              weight: int) -> tuple[list[Session], int]:
     """What the search left out may still fit by making way: greedy.repaired keeps every session
     that fits (all do here), then tries chains of moves for each one left out, which LNS seldom
     finds. The better of the two timetables, with its held weight. Measured on the bundled
