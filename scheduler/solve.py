@@ -5,10 +5,11 @@ Three phases, for speed and reproducibility:
    first-fit timetable (what it left out making way where it can: scheduler.greedy.first_fit_start);
    what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired).
 1. `held weight` alone on the whole week, on all workers, from the better of those two starts;
-   its answer is then polished: what it left out makes way where it can (_polished).
+   its answer is then polished: what it left out makes way where it can (_polished), and each day
+   is searched again with the other four held as they are (scheduler.day_by_day), by one worker.
    Phases 0 and 1 share the deterministic budget that --time-limit stands for
-   (scheduler.search.deterministic_budget), 40:60. Their workers interleave deterministically, so
-   the answer is the same every run, proven or not.
+   (scheduler.search.deterministic_budget) less the days' share, 40:60. Their workers interleave
+   deterministically, so the answer is the same every run, proven or not.
 2. When the answer is proven optimal: the held weight is fixed at that optimum and the
    tie-breakers of §4.2 are optimised by ONE worker with what is left of the deterministic budget.
 """
@@ -21,6 +22,7 @@ from ortools.sat.python import cp_model
 
 from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.candidates import Candidates
+from scheduler.day_by_day import day_by_day, deterministic_per_second
 from scheduler.explain import explain_infeasible
 from scheduler.greedy import first_fit_start, greedy_timetable, repaired
 from scheduler.objective import tie_break_terms, total
@@ -35,6 +37,8 @@ from scheduler.week_model import WeekModel
 # 40-row week, 0.5 and 2.0 found the same tie-break value, so the shorter one.
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
+# The day-by-day searches' share of --time-limit, on one worker (scheduler.day_by_day).
+DAY_BY_DAY_SHARE = 0.5
 
 
 def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
@@ -49,7 +53,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     first = first_fit_start(inspection, week.candidates, greedy)
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
-    budget = deterministic_budget(time_limit, workers)
+    budget = (1 - DAY_BY_DAY_SHARE) * deterministic_budget(time_limit, workers)
     travel_free = _travel_free(inspection, week, first, seed=seed, workers=workers,
                                deterministic=TRAVEL_FREE_SHARE * budget, started=started, on_progress=on_progress)
     start = travel_free.start
@@ -90,9 +94,14 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if objective < start_weight and _holds_every_must(inspection, start):
         # Never worse than the quick start (a search cut short can end below its own hint).
         sessions, objective = list(start), start_weight
-    searched = objective
+    searched = polished = objective
     if not proven and not interrupted:
         sessions, objective = _polished(inspection, week.candidates, sessions, objective)
+        polished = objective
+        sessions, objective, spent_on_days, interrupted = _day_by_day(
+            week, sessions, bound, seed=seed, started=started, on_progress=on_progress,
+            deterministic=DAY_BY_DAY_SHARE * time_limit * deterministic_per_second(len(week.model.proto.variables)))
+        spent += spent_on_days
         proven = objective >= bound
 
     if proven and not interrupted:
@@ -118,6 +127,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("travel_free_weight", travel_free.weight),
         ("start_weight", start_weight),
         ("searched_weight", searched),  # before the polish
+        ("polished_weight", polished),  # before day by day
         ("best_seconds", watcher.best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(spent, 3)),
@@ -193,6 +203,37 @@ def _polished(inspection: Inspection, candidates: Candidates, sessions: list[Ses
     if better > weight and _holds_every_must(inspection, polished):
         return polished, better
     return sessions, weight
+
+
+def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: int, started: float,
+                on_progress: Progress | None, deterministic: float) -> tuple[list[Session], int, float, bool]:
+    """Each day searched again, by one worker, with the rest of the week held as it is (see
+    scheduler.day_by_day): the timetable, its held weight, the deterministic time spent and whether
+    Ctrl-C or Stop came. The progress line shows the week's held weight against the week's bound."""
+    inspection = week.inspection
+    spent = 0.0
+
+    def weight_of(found: list[Session]) -> int:
+        return Timetable(inspection, tuple(found)).held_weight
+
+    def search(candidates: Candidates, start: list[Session], budget: float):
+        nonlocal spent
+        day = WeekModel(inspection, candidates=candidates)
+        day.hint(start)
+        day.model.maximize(day.held_weight)
+        solver = make_solver(seed, 1, deterministic=budget)
+        report = None if on_progress is None else (
+            lambda elapsed, objective, _bound, held: on_progress(elapsed, objective, bound, held))
+        status, interrupted = run_search(solver, day.model, Watcher(day, started, report))
+        spent += solver.deterministic_time
+        found = day.read(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+        return found, solver.deterministic_time, interrupted
+
+    def better(found: list[Session], best: list[Session]) -> bool:
+        return weight_of(found) > weight_of(best) and _holds_every_must(inspection, found)
+
+    sessions, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic)
+    return sessions, weight_of(sessions), spent, interrupted
 
 
 def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:

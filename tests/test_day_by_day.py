@@ -1,0 +1,55 @@
+"""Day by day (scheduler.day_by_day): one day searched again with the rest of the week held."""
+from checker import check_timetable
+from models import Timetable
+from scheduler.candidates import DAY, Candidates
+from scheduler.week_model import WeekModel
+from tests.builders import activity, inspection, inspector, person, room, session
+
+
+def _week():
+    """OF1 has X fixed on Monday 09:00; on Tuesday M (a must, 09:00-11:00) and H (high, fixed at
+    10:00). A timetable with M at 10:00 leaves H out, though M fits at 09:00."""
+    return inspection(
+        inspectors=[inspector("OF1")], people=[person("P1"), person("P2"), person("P3")], rooms=[room("R1")],
+        activities=[activity("X", inspectors=("OF1",), attendees=("P3",), days=(0,), fixed_day=0, fixed_time=9 * 60),
+                    activity("M", inspectors=("OF1",), attendees=("P1",), days=(1,), earliest=9 * 60, latest=11 * 60),
+                    activity("H", inspectors=("OF1",), attendees=("P2",), priority="high", days=(1,),
+                             fixed_day=1, fixed_time=10 * 60)])
+
+
+def _searched():
+    return [session("X", 0, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P3",)),
+            session("M", 1, 10 * 60, 11 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P1",))]
+
+
+def test_a_day_open_holds_the_other_days_as_they_are_and_opens_that_day_only():
+    from scheduler.day_by_day import days_open
+    insp = _week()
+    open_tuesday = days_open(Candidates(insp), _searched(), (1,))
+    assert open_tuesday["X"].starts == (9 * 60,)
+    assert open_tuesday["M"].starts and all(t // DAY == 1 for t in open_tuesday["M"].starts)
+    assert open_tuesday["H"].starts == (DAY + 10 * 60,)
+    open_monday = days_open(Candidates(insp), _searched(), (0,))
+    assert open_monday["M"].starts == (DAY + 10 * 60,) and open_monday["H"].starts == ()
+
+
+def test_a_day_searched_again_holds_what_the_week_search_left_out_and_keeps_every_rule():
+    from scheduler.solve import _day_by_day
+    insp = _week()
+    searched = _searched()
+    sessions, weight, spent, interrupted = _day_by_day(WeekModel(insp), searched, 100, seed=0, started=0.0,
+                                                       on_progress=None, deterministic=1.0)
+    assert weight == 100 and not interrupted and spent > 0
+    assert {s.occurrence_id: (s.day, s.start) for s in sessions} == {"X": (0, 9 * 60), "M": (1, 9 * 60),
+                                                                    "H": (1, 10 * 60)}
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+
+
+def test_with_nothing_to_gain_the_timetable_comes_back_as_it_was():
+    from scheduler.solve import _day_by_day
+    insp = _week()
+    best = _searched()[:1] + [session("M", 1, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P1",)),
+                              session("H", 1, 10 * 60, 11 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P2",))]
+    sessions, weight, _, _ = _day_by_day(WeekModel(insp), best, 100, seed=0, started=0.0, on_progress=None,
+                                         deterministic=1.0)
+    assert sessions == best and weight == 100
