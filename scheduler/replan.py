@@ -6,6 +6,8 @@ Up to three searches:
 1. the score, and among equal scores the most occurrences unchanged, on all workers (half the
    time unless proven sooner); skipped when the start reaches the score's ceiling (every
    optional held, nothing changed) or the bound known beforehand (the travel-free search's);
+   unless it proved its score, the same objective is then searched day by day, the rest of the
+   week held (ReplanSearch.day_by_day, a fifth of the time, one worker);
 2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
 3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
    one worker (a tenth of the time), the occurrences kept unchanged staying so.
@@ -21,13 +23,16 @@ from ortools.sat.python import cp_model
 
 from models import Session
 from models.changes import change_kind
-from scheduler.candidates import DAY
+from scheduler.candidates import DAY, Candidates
+from scheduler.day_by_day import day_by_day, deterministic_per_second
 from scheduler.objective import tie_break_terms, total
 from scheduler.search import Watcher, make_solver, run_search
 from scheduler.week_model import WeekModel
 
-# Shares of --time-limit: phase 1 (when its start holds every must), phase 3; phase 2 has the rest.
+# Shares of --time-limit: phase 1 (when its start holds every must), the days searched again after
+# it (when it proved nothing), phase 3; phase 2 has the rest.
 PHASE_1_SHARE = 0.5
+DAY_BY_DAY_SHARE = 0.2
 PHASE_3_SHARE = 0.1
 
 
@@ -140,7 +145,7 @@ class ReplanSearch:
     def __init__(self, week: WeekModel, weights: dict[str, int], kept: list[Session], change_cost: int,
                  can_stay: set[str]):
         self.week, self.change_cost = week, change_cost
-        self.weights = weights
+        self.weights, self.kept, self.can_stay = weights, kept, can_stay
         self.keeps = [_Kept(week, s, s.occurrence_id in can_stay) for s in kept]
         self.changeable = [k for k in self.keeps if k.unchanged is not None]
         self.scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
@@ -167,6 +172,27 @@ class ReplanSearch:
         by_id = _by_id(sessions)
         for k in self.keeps:
             k.hint(self.week.model, by_id.get(k.session.occurrence_id))
+
+    def day_by_day(self, sessions: list[Session], pinned: set[str], *, deterministic: float, seed: int,
+                   started: float, progress) -> tuple[list[Session], bool]:
+        """Phase 1's objective searched again one day (then two) at a time, the rest of the week
+        held as it is (scheduler.day_by_day), by one worker: the timetable and whether Ctrl-C came.
+        `pinned`: the occurrences pinned as `sessions` hold them (the past), which stay so.
+        `progress` is called as the search's Watcher calls it (the caller shows the week's score)."""
+        def search(candidates: Candidates, start: list[Session], budget: float):
+            day = ReplanSearch(WeekModel(self.week.inspection, candidates=candidates), self.weights, self.kept,
+                               self.change_cost, self.can_stay)
+            pin(day.week, [s for s in start if s.occurrence_id in pinned])
+            day.week.model.maximize(day.scale * day.score + day.unchanged)
+            day.hint(start)
+            solver = make_solver(seed, 1, deterministic=budget)
+            status, interrupted = run_search(solver, day.week.model, Watcher(day.week, started, progress))
+            found = day.week.read(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+            return found, solver.deterministic_time, interrupted
+
+        def better(found: list[Session], best: list[Session]) -> bool:
+            return self.objective_of(found) > self.objective_of(best)
+        return day_by_day(self.week.candidates, sessions, search, better, deterministic)
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
             workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None,
@@ -233,9 +259,20 @@ class ReplanSearch:
         if only_score:
             return Found(sessions, best, bound, score_proven, changes_proven, interrupted, raw_bound)
 
+        # Days: from what phase 2 would have had (none when phase 1 had nearly all the time).
+        days = 0.0 if score_proven or interrupted else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
+        if days > 0:
+            progress = None if on_progress is None else (
+                lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
+            sessions, interrupted = self.day_by_day(
+                sessions, pinned, seed=seed, started=started, progress=progress,
+                deterministic=days * time_limit * deterministic_per_second(len(m.proto.variables)))
+            best = self.score_of(sessions)
+            score_proven = best >= bound
+
         # 2. The fewest changes, at that score (unless every occurrence that can stay the same does).
         m.add(self.score >= best)
-        second = 1.0 - first - PHASE_3_SHARE
+        second = 1.0 - first - days - PHASE_3_SHARE
         if not changes_proven and not interrupted and second > 0:
             progress = None if on_progress is None else (
                 lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))

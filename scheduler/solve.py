@@ -38,7 +38,7 @@ from scheduler.week_model import WeekModel
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
 # The day-by-day searches' share of --time-limit, on one worker (scheduler.day_by_day).
-DAY_BY_DAY_SHARE = 0.5
+DAY_BY_DAY_SHARE = 0.3
 
 
 def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
@@ -95,13 +95,15 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         # Never worse than the quick start (a search cut short can end below its own hint).
         sessions, objective = list(start), start_weight
     searched = polished = objective
+    best_at = watcher.best_at
     if not proven and not interrupted:
         sessions, objective = _polished(inspection, week.candidates, sessions, objective)
         polished = objective
-        sessions, objective, spent_on_days, interrupted = _day_by_day(
+        sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
             week, sessions, bound, seed=seed, started=started, on_progress=on_progress,
             deterministic=DAY_BY_DAY_SHARE * time_limit * deterministic_per_second(len(week.model.proto.variables)))
         spent += spent_on_days
+        best_at = improved_at or best_at
         proven = objective >= bound
 
     if proven and not interrupted:
@@ -128,7 +130,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("start_weight", start_weight),
         ("searched_weight", searched),  # before the polish
         ("polished_weight", polished),  # before day by day
-        ("best_seconds", watcher.best_at),
+        ("best_seconds", best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(spent, 3)),
         ("deterministic_budget", round(budget, 3)),
@@ -206,12 +208,13 @@ def _polished(inspection: Inspection, candidates: Candidates, sessions: list[Ses
 
 
 def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: int, started: float,
-                on_progress: Progress | None, deterministic: float) -> tuple[list[Session], int, float, bool]:
+                on_progress: Progress | None, deterministic: float):
     """Each day searched again, by one worker, with the rest of the week held as it is (see
-    scheduler.day_by_day): the timetable, its held weight, the deterministic time spent and whether
-    Ctrl-C or Stop came. The progress line shows the week's held weight against the week's bound."""
+    scheduler.day_by_day): the timetable, its held weight, the deterministic time spent, when (s)
+    the last gain came (None: none did) and whether Ctrl-C or Stop came. The progress line shows
+    the week's held weight against the week's bound."""
     inspection = week.inspection
-    spent = 0.0
+    spent, improved_at = 0.0, None
 
     def weight_of(found: list[Session]) -> int:
         return Timetable(inspection, tuple(found)).held_weight
@@ -230,10 +233,14 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
         return found, solver.deterministic_time, interrupted
 
     def better(found: list[Session], best: list[Session]) -> bool:
-        return weight_of(found) > weight_of(best) and _holds_every_must(inspection, found)
+        nonlocal improved_at
+        if weight_of(found) > weight_of(best) and _holds_every_must(inspection, found):
+            improved_at = round(time.monotonic() - started, 3)  # as the search that found it ended
+            return True
+        return False
 
     sessions, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic)
-    return sessions, weight_of(sessions), spent, interrupted
+    return sessions, weight_of(sessions), spent, improved_at, interrupted
 
 
 def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:

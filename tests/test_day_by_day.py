@@ -37,9 +37,9 @@ def test_a_day_searched_again_holds_what_the_week_search_left_out_and_keeps_ever
     from scheduler.solve import _day_by_day
     insp = _week()
     searched = _searched()
-    sessions, weight, spent, interrupted = _day_by_day(WeekModel(insp), searched, 100, seed=0, started=0.0,
+    sessions, weight, spent, improved_at, interrupted = _day_by_day(WeekModel(insp), searched, 100, seed=0, started=0.0,
                                                        on_progress=None, deterministic=1.0)
-    assert weight == 100 and not interrupted and spent > 0
+    assert weight == 100 and not interrupted and spent > 0 and improved_at is not None
     assert {s.occurrence_id: (s.day, s.start) for s in sessions} == {"X": (0, 9 * 60), "M": (1, 9 * 60),
                                                                     "H": (1, 10 * 60)}
     assert check_timetable(Timetable(insp, tuple(sessions))) == []
@@ -50,6 +50,27 @@ def test_with_nothing_to_gain_the_timetable_comes_back_as_it_was():
     insp = _week()
     best = _searched()[:1] + [session("M", 1, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P1",)),
                               session("H", 1, 10 * 60, 11 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P2",))]
-    sessions, weight, _, _ = _day_by_day(WeekModel(insp), best, 100, seed=0, started=0.0, on_progress=None,
+    sessions, weight, _, improved_at, _ = _day_by_day(WeekModel(insp), best, 100, seed=0, started=0.0, on_progress=None,
                                          deterministic=1.0)
-    assert sessions == best and weight == 100
+    assert sessions == best and weight == 100 and improved_at is None
+
+
+def test_a_re_plan_searching_a_day_again_keeps_the_past_as_it_happened():
+    """F (low) ran on Monday from 11:00 to 12:30 and the re-plan starts at 12:00, so F has
+    happened; H (high, fixed Monday 12:00) needs OF1, who was in F. The day's search could gain
+    H's weight by dropping F, which no longer counts: it must not."""
+    from scheduler.replan import ReplanSearch
+    insp = inspection(
+        inspectors=[inspector("OF1")], people=[person("P1"), person("P2")], rooms=[room("R1"), room("R2")],
+        activities=[activity("F", inspectors=("OF1",), attendees=("P1",), priority="low", duration=90, days=(0,),
+                             fixed_day=0, fixed_time=11 * 60),
+                    activity("H", inspectors=("OF1",), attendees=("P2",), priority="high", days=(0,),
+                             fixed_day=0, fixed_time=12 * 60)])
+    past = session("F", 0, 11 * 60, 12 * 60 + 30, "R1", inspector_ids=("OF1",), attendee_ids=("P1",))
+    candidates = Candidates(insp, lambda o: o.held_as(past) if o.occurrence.id == "F" else o)
+    search = ReplanSearch(WeekModel(insp, candidates=candidates), {"H": 100}, [], 4, set())
+    sessions, interrupted = search.day_by_day([past], {"F"}, deterministic=1.0, seed=0, started=0.0, progress=None)
+    assert sessions == [past] and not interrupted
+    # The same search with F not pinned holds H instead: what the test guards against is reachable.
+    free, _ = search.day_by_day([past], set(), deterministic=1.0, seed=0, started=0.0, progress=None)
+    assert [s.occurrence_id for s in free] == ["H"]
