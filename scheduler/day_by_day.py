@@ -20,8 +20,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from itertools import combinations
 
+from ortools.sat.python import cp_model
+
 from models import Session
 from scheduler.candidates import DAY, Candidates, Options
+from scheduler.search import Watcher, make_solver, run_search
 
 def deterministic_per_second(week_variables: int) -> float:
     """The deterministic units one worker searching days does per second on a week model of this
@@ -42,6 +45,17 @@ PAIR_UNITS = 0.5
 # deterministic budget) -> (a timetable it found or None, the deterministic time it spent, whether
 # it was interrupted).
 DaySearch = Callable[[Candidates, list[Session], float], tuple[list[Session] | None, float, bool]]
+
+
+def search_open_days(model: cp_model.CpModel, read: Callable[[cp_model.CpSolver], list[Session]], *, seed: int,
+                     deterministic: float, watcher: Watcher | None) -> tuple[list[Session] | None, float, bool]:
+    """One search of the open days' model (its objective and hint set), by one worker, as a
+    DaySearch returns it. Stopped before it began (Ctrl-C, Stop), it counts its whole budget."""
+    solver = make_solver(seed, 1, deterministic=deterministic)
+    status, interrupted = run_search(solver, model, watcher)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, deterministic, interrupted
+    return read(solver), solver.deterministic_time, interrupted
 
 
 def days_open(candidates: Candidates, sessions: list[Session], days: tuple[int, ...]) -> Candidates:
@@ -88,4 +102,4 @@ def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearc
     return sessions, False
 
 
-__all__ = ["DaySearch", "day_by_day", "days_open", "deterministic_per_second"]
+__all__ = ["DaySearch", "day_by_day", "days_open", "deterministic_per_second", "search_open_days"]

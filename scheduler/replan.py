@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 from models import Session
 from models.changes import change_kind
 from scheduler.candidates import DAY, Candidates
-from scheduler.day_by_day import day_by_day, deterministic_per_second
+from scheduler.day_by_day import day_by_day, deterministic_per_second, search_open_days
 from scheduler.objective import tie_break_terms, total
 from scheduler.search import Watcher, make_solver, run_search
 from scheduler.week_model import WeekModel
@@ -185,10 +185,8 @@ class ReplanSearch:
             pin(day.week, [s for s in start if s.occurrence_id in pinned])
             day.week.model.maximize(day.scale * day.score + day.unchanged)
             day.hint(start)
-            solver = make_solver(seed, 1, deterministic=budget)
-            status, interrupted = run_search(solver, day.week.model, Watcher(day.week, started, progress))
-            found = day.week.read(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-            return found, solver.deterministic_time, interrupted
+            return search_open_days(day.week.model, day.week.read, seed=seed, deterministic=budget,
+                                    watcher=Watcher(day.week, started, progress))
 
         def better(found: list[Session], best: list[Session]) -> bool:
             return self.objective_of(found) > self.objective_of(best)
