@@ -26,6 +26,7 @@ from models import Session
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.search import Watcher, make_solver, run_search
 
+
 def deterministic_per_second(week_variables: int) -> float:
     """The deterministic units one worker searching days does per second on a week model of this
     many variables. Measured (one worker, model building included): the bundled example's days
@@ -33,6 +34,7 @@ def deterministic_per_second(week_variables: int) -> float:
     (31,600) 5 units in 103 s, 0.05. A day's model grows with the week, so the rate is taken to
     fall as the square root of its size (which gives 0.057 at 250 rows); never above 0.14."""
     return 0.14 * min(1.0, (5300 / max(1, week_variables)) ** 0.5)
+
 
 # Less than this left, a day's search could hardly finish building its model.
 MIN_DAY_BUDGET = 0.01
@@ -73,14 +75,16 @@ def days_open(candidates: Candidates, sessions: list[Session], days: tuple[int, 
 
 
 def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearch,
-               better: Callable[[list[Session], list[Session]], bool], deterministic: float) -> tuple[list[Session], bool]:
+               better: Callable[[list[Session], list[Session]], bool],
+               deterministic: float) -> tuple[list[Session], float, bool]:
     """Search each day in turn (Monday first) around the best timetable so far, keeping what
     `better` prefers, and go round the week again while a day gains: a day changed opens new
     choices to the others. Once a round gains nothing, two days at a time (a session may then
     change day), and after any gain there, single days again. It ends when a round of pairs gains
     nothing or the `deterministic` units are spent; in each round a search may spend its even
-    share of what the searches before it left (a pair at least PAIR_UNITS). Returns the timetable and whether a search was
-    interrupted (Ctrl-C or Stop: nothing is searched after it)."""
+    share of what the searches before it left (a pair at least PAIR_UNITS). Returns the timetable,
+    the units spent and whether a search was interrupted (Ctrl-C or Stop: nothing is searched
+    after it)."""
     days = sorted({t // DAY for options in candidates for t in options.starts})
     # (the neighbourhoods of a round, the least a search of it may spend while units are left)
     rounds = [([(day,) for day in days], 0.0), (list(combinations(days, 2)), PAIR_UNITS)]
@@ -97,9 +101,9 @@ def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearc
             if found is not None and better(found, sessions):
                 sessions, gained = found, True
             if interrupted:
-                return sessions, True
+                return sessions, deterministic - left, True
         level = 0 if gained else level + 1
-    return sessions, False
+    return sessions, deterministic - left, False
 
 
 __all__ = ["DaySearch", "day_by_day", "days_open", "deterministic_per_second", "search_open_days"]

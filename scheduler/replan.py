@@ -190,7 +190,8 @@ class ReplanSearch:
 
         def better(found: list[Session], best: list[Session]) -> bool:
             return self.objective_of(found) > self.objective_of(best)
-        return day_by_day(self.week.candidates, sessions, search, better, deterministic)
+        sessions, _, interrupted = day_by_day(self.week.candidates, sessions, search, better, deterministic)
+        return sessions, interrupted
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
             workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None,
@@ -257,11 +258,12 @@ class ReplanSearch:
         if only_score:
             return Found(sessions, best, bound, score_proven, changes_proven, interrupted, raw_bound)
 
+        # From here the progress line shows the best score so far against its bound.
+        progress = None if on_progress is None else (
+            lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
         # Days: from what phase 2 would have had (none when phase 1 had nearly all the time).
         days = 0.0 if score_proven or interrupted else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
         if days > 0:
-            progress = None if on_progress is None else (
-                lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
             sessions, interrupted = self.day_by_day(
                 sessions, pinned, seed=seed, started=started, progress=progress,
                 deterministic=days * time_limit * deterministic_per_second(len(m.proto.variables)))
@@ -272,8 +274,6 @@ class ReplanSearch:
         m.add(self.score >= best)
         second = 1.0 - first - days - PHASE_3_SHARE
         if not changes_proven and not interrupted and second > 0:
-            progress = None if on_progress is None else (
-                lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
             solver, status, interrupted = search(self.unchanged, sessions, second, progress)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 sessions = self.week.read(solver)

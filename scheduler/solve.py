@@ -219,22 +219,19 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
     the last gain came (None: none did) and whether Ctrl-C or Stop came. The progress line shows
     the week's held weight against the week's bound."""
     inspection = week.inspection
-    spent, improved_at = 0.0, None
+    improved_at = None
 
     def weight_of(found: list[Session]) -> int:
         return Timetable(inspection, tuple(found)).held_weight
 
     def search(candidates: Candidates, start: list[Session], budget: float):
-        nonlocal spent
         day = WeekModel(inspection, candidates=candidates)
         day.hint(start)
         day.model.maximize(day.held_weight)
         report = None if on_progress is None else (
             lambda elapsed, objective, _bound, held: on_progress(elapsed, objective, bound, held))
-        found = search_open_days(day.model, day.read, seed=seed, deterministic=budget,
-                                 watcher=Watcher(day, started, report))
-        spent += found[1]
-        return found
+        return search_open_days(day.model, day.read, seed=seed, deterministic=budget,
+                                watcher=Watcher(day, started, report))
 
     def better(found: list[Session], best: list[Session]) -> bool:
         nonlocal improved_at
@@ -243,7 +240,7 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
             return True
         return False
 
-    sessions, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic)
+    sessions, spent, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic)
     return sessions, weight_of(sessions), spent, improved_at, interrupted
 
 

@@ -74,3 +74,31 @@ def test_a_re_plan_searching_a_day_again_keeps_the_past_as_it_happened():
     # The same search with F not pinned holds H instead: what the test guards against is reachable.
     free, _ = search.day_by_day([past], set(), deterministic=1.0, seed=0, started=0.0, progress=None)
     assert [s.occurrence_id for s in free] == ["H"]
+
+
+def test_two_days_searched_together_keep_an_after_that_reaches_across_days():
+    """Rule 11 across days. A is fixed on Wednesday 09:00; B (after A) sits on Thursday 09:00, the
+    only time its window allows, where H (high) is fixed too, with the same inspector. Monday or
+    Tuesday would free Thursday for H, and Monday with Thursday open lets B go there: only `after`
+    forbids it. Without `after`, the same search does move B and hold H."""
+    from dataclasses import replace
+
+    from scheduler.solve import _day_by_day
+    insp = inspection(
+        inspectors=[inspector("OF1")], people=[person("P1"), person("P2"), person("P3")], rooms=[room("R1")],
+        activities=[activity("A", inspectors=("OF1",), attendees=("P1",), days=(2,), fixed_day=2, fixed_time=9 * 60),
+                    activity("B", inspectors=("OF1",), attendees=("P2",), days=(0, 1, 3), earliest=9 * 60,
+                             latest=10 * 60, after=("A",)),
+                    activity("H", inspectors=("OF1",), attendees=("P3",), priority="high", days=(3,),
+                             fixed_day=3, fixed_time=9 * 60)])
+    searched = [session("A", 2, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P1",)),
+                session("B", 3, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P2",))]
+    sessions, weight, _, _, _ = _day_by_day(WeekModel(insp), searched, 100, seed=0, started=0.0, on_progress=None,
+                                            deterministic=2.0)
+    assert sessions == searched and weight == 0
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+
+    unordered = replace(insp, activities=tuple(replace(a, after=()) for a in insp.activities))
+    sessions, weight, _, _, _ = _day_by_day(WeekModel(unordered), searched, 100, seed=0, started=0.0,
+                                            on_progress=None, deterministic=2.0)
+    assert weight == 100 and {s.occurrence_id: s.day for s in sessions}["B"] in (0, 1)
