@@ -11,33 +11,45 @@ example's 3635, Monday with Wednesday gave 3705 in 0.5 units (7.6 s).
 
 The days' model is the week's own (scheduler.week_model), on candidates narrowed so: a session
 held on another day keeps exactly its start, room and people; every other occurrence may start on
-the open days only. Rules reaching across days (an inspector's weekly minutes) then see the other
-days as fixed, so each answer keeps every rule of the whole week.
+the open days only. Rules reaching across days (`after`) then see the other days as fixed, so each
+answer keeps every rule of the whole week.
+
+With two workers, two days (or two pairs of days) that share none are searched at once, one
+worker each, from the same timetable, and what each gained on its own days is put together. Two
+answers can clash only through what neither day held before (both placing one left-out
+occurrence, or `after` between two of them), so the whole is kept only when the week's model
+accepts it (WeekModel.keeps_every_rule); else the better answer alone.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from itertools import combinations
 
 from ortools.sat.python import cp_model
 
 from models import Session
 from scheduler.candidates import DAY, Candidates, Options
-from scheduler.search import Watcher, make_solver, run_search
+from scheduler.search import Watcher, make_solver, run_search, run_together
+
+
+DAY_UNITS_PER_SECOND = 0.075
 
 
 def deterministic_per_second(week_variables: int) -> float:
     """The deterministic units one worker searching days does per second on a week model of this
-    many variables. Measured (one worker, model building included): the bundled example's days
-    (5,300 variables in the week) 0.76 units in 5.3 s, so 0.14 a second; the 250-row week's
-    (31,600) 5 units in 103 s, 0.05. A day's model grows with the week, so the rate is taken to
-    fall as the square root of its size (which gives 0.057 at 250 rows); never above 0.14."""
-    return 0.14 * min(1.0, (5300 / max(1, week_variables)) ** 0.5)
+    many variables, model building included. Measured with two days searched at once: on the
+    bundled example (5,300 variables) pairs of days 0.53 units in 6-8 s, so 0.075 a second (a
+    single day proven optimal costs less); on the 250-row week (31,600) single days 1.03 units in
+    17-22 s, 0.05. A day's model grows with the week, so the rate is taken to fall as the square
+    root of its size (0.031 at 250 rows, 0.014 at 600); never above 0.075."""
+    return DAY_UNITS_PER_SECOND * min(1.0, (5300 / max(1, week_variables)) ** 0.5)
 
 
-# Less than this left, a day's search could hardly finish building its model.
-MIN_DAY_BUDGET = 0.01
+# A search given less than this finds nothing: on the 250-row week, searches of 0.034 units each
+# took 2-4 s (presolve, mostly) and gained nothing.
+MIN_DAY_BUDGET = 0.1
 
 # Two days need longer than one to gain anything: on the example, Monday with Wednesday found
 # nothing in 0.2 units and gained 70 in 0.5. While the units last, each pair gets at least this.
@@ -74,17 +86,55 @@ def days_open(candidates: Candidates, sessions: list[Session], days: tuple[int, 
     return Candidates(candidates.inspection, narrow)
 
 
+def together(hoods: list[tuple[int, ...]], parallel: int) -> list[tuple[tuple[int, ...], ...]]:
+    """The neighbourhoods in batches of up to `parallel` that share no day, so that each batch's
+    answers can be put together. The hood with the fewest partners left goes first: the ten pairs
+    of five days then make five batches of two."""
+    left, batches = list(hoods), []
+
+    def partners(hood, pool) -> int:
+        return sum(not set(hood) & set(other) for other in pool)
+
+    while left:
+        batch = [min(left, key=lambda hood: partners(hood, left))]
+        while len(batch) < parallel:
+            fits = [h for h in left if h not in batch and not any(set(h) & set(b) for b in batch)]
+            if not fits:
+                break
+            batch.append(min(fits, key=lambda hood: partners(hood, left)))
+        batches.append(tuple(sorted(batch)))
+        left = [h for h in left if h not in batch]
+    return batches
+
+
+def put_together(sessions: list[Session], answers: list[tuple[tuple[int, ...], list[Session]]]) -> list[Session] | None:
+    """One timetable from answers for days that share none: each answer's sessions on its own days,
+    the rest as `sessions` hold them. None when two answers hold the same occurrence (each placed
+    what the timetable had left out)."""
+    days = {day for hood, _ in answers for day in hood}
+    out = [s for s in sessions if s.day not in days]
+    for hood, found in answers:
+        out.extend(s for s in found if s.day in hood)
+    ids = [s.occurrence_id for s in out]
+    return out if len(ids) == len(set(ids)) else None
+
+
 def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearch,
-               better: Callable[[list[Session], list[Session]], bool],
-               deterministic: float) -> tuple[list[Session], float, bool]:
+               better: Callable[[list[Session], list[Session]], bool], deterministic: float, *,
+               parallel: int = 1, keeps_rules: Callable[[list[Session]], bool] | None = None,
+               ) -> tuple[list[Session], float, bool]:
     """Search each day in turn (Monday first) around the best timetable so far, keeping what
     `better` prefers, and go round the week again while a day gains: a day changed opens new
     choices to the others. Once a round gains nothing, two days at a time (a session may then
     change day), and after any gain there, single days again. It ends when a round of pairs gains
     nothing or the `deterministic` units are spent; in each round a search may spend its even
-    share of what the searches before it left (a pair at least PAIR_UNITS). Returns the timetable,
-    the units spent and whether a search was interrupted (Ctrl-C or Stop: nothing is searched
-    after it)."""
+    share of what the searches before it left (a pair at least PAIR_UNITS).
+
+    With `parallel` > 1, that many neighbourhoods sharing no day are searched at once from the same
+    timetable (`together`), and their gains put together when `keeps_rules` accepts the whole
+    (rules such as `after` can reach from one day to another); else the best gain is kept.
+    Returns the timetable, the units spent and whether a search was interrupted (Ctrl-C or Stop:
+    nothing is searched after it)."""
     days = sorted({t // DAY for options in candidates for t in options.starts})
     # (the neighbourhoods of a round, the least a search of it may spend while units are left)
     rounds = [([(day,) for day in days], 0.0), (list(combinations(days, 2)), PAIR_UNITS)]
@@ -92,18 +142,30 @@ def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearc
     while left > MIN_DAY_BUDGET and level < len(rounds):
         gained = False
         hoods, least = rounds[level]
-        for i, hood in enumerate(hoods):
-            if left <= MIN_DAY_BUDGET:
+        waiting = len(hoods)
+        for batch in together(hoods, parallel):
+            share = min(left / len(batch), max(least, left / waiting))
+            if share < MIN_DAY_BUDGET:
                 break
-            share = min(left, max(least, left / (len(hoods) - i)))
-            found, spent, interrupted = search(days_open(candidates, sessions, hood), sessions, share)
-            left -= spent
-            if found is not None and better(found, sessions):
-                sessions, gained = found, True
-            if interrupted:
+            waiting -= len(batch)
+            start = sessions
+            answers = run_together([partial(search, days_open(candidates, start, hood), start, share)
+                                    for hood in batch])
+            left -= sum(spent for _, spent, _ in answers)
+            gains = [(hood, found) for hood, (found, _, _) in zip(batch, answers)
+                     if found is not None and better(found, start)]
+            for _, found in gains:
+                if better(found, sessions):
+                    sessions = found
+            whole = put_together(start, gains) if len(gains) > 1 and keeps_rules is not None else None
+            if whole is not None and better(whole, sessions) and keeps_rules(whole):
+                sessions = whole
+            gained = gained or bool(gains)
+            if any(interrupted for _, _, interrupted in answers):
                 return sessions, deterministic - left, True
         level = 0 if gained else level + 1
     return sessions, deterministic - left, False
 
 
-__all__ = ["DaySearch", "day_by_day", "days_open", "deterministic_per_second", "search_open_days"]
+__all__ = ["DaySearch", "day_by_day", "days_open", "deterministic_per_second", "put_together",
+           "search_open_days", "together"]

@@ -26,7 +26,7 @@ from models.changes import change_kind
 from scheduler.candidates import DAY, Candidates
 from scheduler.day_by_day import day_by_day, deterministic_per_second, search_open_days
 from scheduler.objective import tie_break_terms, total
-from scheduler.search import Watcher, make_solver, run_search
+from scheduler.search import Watcher, hint_is_solution, make_solver, run_search
 from scheduler.week_model import WeekModel
 
 # Shares of --time-limit: phase 1 (when its start holds every must), the days searched again after
@@ -173,8 +173,13 @@ class ReplanSearch:
         for k in self.keeps:
             k.hint(self.week.model, by_id.get(k.session.occurrence_id))
 
+    def keeps_every_rule(self, sessions: list[Session]) -> bool:
+        """The timetable keeps every constraint of the re-plan's model (WeekModel.keeps_every_rule)."""
+        self.hint(sessions)
+        return hint_is_solution(self.week.model)
+
     def day_by_day(self, sessions: list[Session], pinned: set[str], *, deterministic: float, seed: int,
-                   started: float, progress) -> tuple[list[Session], bool]:
+                   started: float, progress, parallel: int = 1) -> tuple[list[Session], bool]:
         """Phase 1's objective searched again one day (then two) at a time, the rest of the week
         held as it is (scheduler.day_by_day), by one worker: the timetable and whether Ctrl-C came.
         `pinned`: the occurrences pinned as `sessions` hold them (the past), which stay so.
@@ -190,7 +195,8 @@ class ReplanSearch:
 
         def better(found: list[Session], best: list[Session]) -> bool:
             return self.objective_of(found) > self.objective_of(best)
-        sessions, _, interrupted = day_by_day(self.week.candidates, sessions, search, better, deterministic)
+        sessions, _, interrupted = day_by_day(self.week.candidates, sessions, search, better, deterministic,
+                                              parallel=parallel, keeps_rules=self.keeps_every_rule)
         return sessions, interrupted
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
@@ -265,8 +271,8 @@ class ReplanSearch:
         days = 0.0 if score_proven or interrupted else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
         if days > 0:
             sessions, interrupted = self.day_by_day(
-                sessions, pinned, seed=seed, started=started, progress=progress,
-                deterministic=days * time_limit * deterministic_per_second(len(m.proto.variables)))
+                sessions, pinned, seed=seed, started=started, progress=progress, parallel=workers,
+                deterministic=days * time_limit * deterministic_per_second(len(m.proto.variables)) * workers)
             best = self.score_of(sessions)
             score_proven = best >= bound
 

@@ -5,12 +5,13 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from ortools.sat.python import cp_model
 
 from models import TimeLimitReached
 
+T = TypeVar("T")
 Progress = Callable[[float, int, int, int], None]  # elapsed, objective, bound, sessions held
 
 STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
@@ -123,14 +124,9 @@ def stop_requested() -> bool:
     return stop is not None and stop.is_set()
 
 
-def _drop_unproven_hint(solver: cp_model.CpSolver, model: cp_model.CpModel) -> None:
-    """CP-SAT 9.15's interleaved search aborts the whole process ("Check failed:
-    heuristics.fixed_search != nullptr") when the model has no solution at all and carries a hint
-    (seen on an infeasible week and a re-plan whose musts cannot all be held). A hint that is itself
-    a solution proves that cannot happen; any other hint is dropped before an interleaved search.
-    The check fixes every hinted variable without presolve: 0.1 CPU-s at 110 rows, 2.9 at 600."""
-    if not solver.parameters.interleave_search or not len(model.proto.solution_hint.vars):
-        return
+def hint_is_solution(model: cp_model.CpModel) -> bool:
+    """The model's hint keeps every constraint: every hinted variable fixed, without presolve, and
+    whatever is left unhinted found by a short search. 0.1 CPU-s at 110 rows, 2.9 at 600."""
     check = cp_model.CpSolver()
     p = check.parameters
     p.num_workers = 1
@@ -140,7 +136,17 @@ def _drop_unproven_hint(solver: cp_model.CpSolver, model: cp_model.CpModel) -> N
     p.stop_after_first_solution = True
     p.max_deterministic_time = 0.5
     p.max_time_in_seconds = WALL_SAFETY_SECONDS
-    if check.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    return check.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def _drop_unproven_hint(solver: cp_model.CpSolver, model: cp_model.CpModel) -> None:
+    """CP-SAT 9.15's interleaved search aborts the whole process ("Check failed:
+    heuristics.fixed_search != nullptr") when the model has no solution at all and carries a hint
+    (seen on an infeasible week and a re-plan whose musts cannot all be held). A hint that is itself
+    a solution proves that cannot happen; any other hint is dropped before an interleaved search."""
+    if not solver.parameters.interleave_search or not len(model.proto.solution_hint.vars):
+        return
+    if not hint_is_solution(model):
         model.clear_hints()
 
 
@@ -202,6 +208,44 @@ def _on_proof(solver: cp_model.CpSolver, then: Callable[[], None]) -> None:
     p.log_search_progress = True
     p.log_to_stdout = False
     solver.log_callback = lambda line: then() if line.startswith("#Done") else None
+
+
+def run_together(searches: list[Callable[[], T]]) -> list[T]:
+    """Run each search in a thread of its own, all at once (CP-SAT works outside Python's lock),
+    and return their results in the order given. Ctrl-C, or the Stop of an enclosing `stoppable`,
+    stops every one of them (run_search then keeps what each found). One search runs here."""
+    if len(searches) == 1:
+        return [searches[0]()]
+    stop, outer = threading.Event(), _STOP.get()
+    results: list = [None] * len(searches)
+    errors: list[BaseException] = []
+    running = [len(searches)]
+    lock, done = threading.Lock(), threading.Event()  # not Thread.join (see run_search)
+
+    def run(i: int, search: Callable[[], T]) -> None:
+        try:
+            with stoppable(stop):
+                results[i] = search()
+        except BaseException as error:  # raised again below, in the caller's thread
+            errors.append(error)
+        finally:
+            with lock:
+                running[0] -= 1
+                if not running[0]:
+                    done.set()
+
+    for i, search in enumerate(searches):
+        threading.Thread(target=run, args=(i, search), daemon=True).start()
+    while not done.is_set():
+        try:
+            done.wait(0.1)
+        except KeyboardInterrupt:
+            stop.set()
+        if outer is not None and outer.is_set():
+            stop.set()
+    if errors:
+        raise errors[0]
+    return results
 
 
 class Watcher(cp_model.CpSolverSolutionCallback):

@@ -1,16 +1,17 @@
 """Solve the week: build the CP-SAT model, search, read the answer back into a domain Timetable.
 
-Three phases, for speed and reproducibility:
+The phases, for speed and reproducibility:
 0. `held weight` (SPEC §4.1) on the week without the travel rule (fast: _travel_free), from the
    first-fit timetable (what it left out making way where it can: scheduler.greedy.first_fit_start);
    what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired).
-1. `held weight` alone on the whole week, on all workers, from the better of those two starts;
-   its answer is then polished: what it left out makes way where it can (_polished), and each day
-   is searched again with the other four held as they are (scheduler.day_by_day), by one worker.
-   Phases 0 and 1 share the deterministic budget that --time-limit stands for
-   (scheduler.search.deterministic_budget) less the days' share, 40:60. Their workers interleave
-   deterministically, so the answer is the same every run, proven or not.
-2. When the answer is proven optimal: the held weight is fixed at that optimum and the
+1. `held weight` alone on the whole week, on all workers, from the better of those two starts,
+   with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
+   --time-limit stands for (scheduler.search.deterministic_budget) less the days' share. Their
+   workers interleave deterministically, so the answer is the same every run, proven or not.
+2. Unless proven: what the answer left out makes way where it can (_polished), and each day is
+   searched again with the other four held as they are (scheduler.day_by_day), one worker per day
+   and as many days at once as there are workers, for DAY_BY_DAY_SHARE of the time limit.
+3. When the answer is proven optimal: the held weight is fixed at that optimum and the
    tie-breakers of §4.2 are optimised by ONE worker with what is left of the deterministic budget.
 """
 from __future__ import annotations
@@ -27,21 +28,30 @@ from scheduler.explain import explain_infeasible
 from scheduler.greedy import first_fit_start, greedy_timetable, repaired
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
-from scheduler.search import (TRAVEL_FREE_SHARE, Progress, Watcher, deterministic_budget, make_solver, run_search,
+from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search,
                               stopped_by_clock, time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
 from scheduler.week_model import WeekModel
 
 
-# Phase 2's budget in deterministic time (about 4-8 wall seconds on these machines): measured on a
+# Phase 3's budget in deterministic time (about 4-8 wall seconds on these machines): measured on a
 # 40-row week, 0.5 and 2.0 found the same tie-break value, so the shorter one.
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
-# The day-by-day searches' share of --time-limit, on one worker (scheduler.day_by_day), on a week
-# the size of the bundled example; on a larger week it shrinks as their rate does, since a day's
-# model grows with the week. Measured (bench/, seed 1): with 0.3 on every week, the 600-row week
-# fell from 16388 to 16192 (its whole-week search, already short of its budget, lost 30 %).
-DAY_BY_DAY_SHARE = 0.3
+# The day-by-day searches' share of --time-limit (scheduler.day_by_day), `workers` days at once, one
+# worker each. Days gain more than the whole-week search once it has a start: measured on bench/'s
+# weeks (seed 1), the whole-week search added 3-11 to its start (the example 3603 -> 3614, 110 rows
+# 2846 -> 2856, 250 rows 7064 -> 7074, 600 rows nothing), the days 40-110 (see README).
+DAY_BY_DAY_SHARE = 0.6
+
+# Phase 1 runs only on what phase 0 left of their budget, when that is more than this part of it:
+# phase 0 then proved the week without travel and stopped early (small weeks, which phase 1 proves
+# optimal with travel too), or gave no start. Else its start goes straight to the days: measured
+# on bench/'s weeks (seed 1), phase 1 added 1-11 to it (the example 3603 -> 3614, 110 rows 2846 ->
+# 2856, 250 rows 7064 -> 7074 for a first turn of 45 s, 600 rows nothing in 10 minutes), while with
+# phase 0 given the whole budget, its start was better (the example seeds 0-2: 3704, 3603, 3684
+# against 3504, 3475, 3684 with 40 % of it) and the days then reached 3733, 3725, 3742.
+LEFT_FOR_PHASE_1 = 0.1
 
 
 def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, workers: int = 2,
@@ -56,27 +66,28 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     first = first_fit_start(inspection, week.candidates, greedy)
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
-    day_rate = deterministic_per_second(len(week.model.proto.variables))
-    days_share = DAY_BY_DAY_SHARE * day_rate / deterministic_per_second(0)
-    budget = (1 - days_share) * deterministic_budget(time_limit, workers)
-    travel_free = _travel_free(inspection, week, first, seed=seed, workers=workers,
-                               deterministic=TRAVEL_FREE_SHARE * budget, started=started, on_progress=on_progress)
+    variables = len(week.model.proto.variables)
+    budget = (1 - DAY_BY_DAY_SHARE) * deterministic_budget(time_limit, workers)
+    travel_free = _travel_free(inspection, week, first, seed=seed, workers=workers, deterministic=budget,
+                               started=started, on_progress=on_progress)
     start = travel_free.start
     start_weight = Timetable(inspection, tuple(start)).held_weight
 
     if travel_free.interrupted and not _holds_every_must(inspection, start):
         raise KeyboardInterrupt  # Ctrl-C before any timetable holding every must
-    if travel_free.proven or travel_free.interrupted:
-        # Nothing left to search for, or Ctrl-C: the repaired timetable is the answer.
+    left = budget - travel_free.deterministic_time
+    holds_musts = _holds_every_must(inspection, start)
+    if travel_free.proven or travel_free.interrupted or (holds_musts and left <= LEFT_FOR_PHASE_1 * budget):
+        # Proven, Ctrl-C, or phase 0 spent the budget: the repaired timetable is the answer so far.
         status, interrupted = (cp_model.OPTIMAL if travel_free.proven else cp_model.FEASIBLE), travel_free.interrupted
         sessions, objective, bound = list(start), start_weight, travel_free.bound
         clock_stopped, spent, watcher = travel_free.clock_stopped, travel_free.deterministic_time, travel_free.watcher
     else:
         week.hint(start)
         week.model.maximize(week.held_weight)
-        # The whole budget when phase 0 did not search (one site, or no answer without travel).
-        share = 1.0 if travel_free.weight is None else 1 - TRAVEL_FREE_SHARE
-        solver = make_solver(seed, workers, deterministic=share * budget)
+        # What phase 0 left; with no timetable holding every must yet, never less than half the
+        # budget: without one there is no answer at all.
+        solver = make_solver(seed, workers, deterministic=left if holds_musts else max(left, budget / 2))
         watcher = Watcher(week, started, on_progress)
         status, interrupted = run_search(solver, week.model, watcher)
         if status == cp_model.INFEASIBLE and not interrupted:
@@ -105,8 +116,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         sessions, objective = _polished(inspection, week.candidates, sessions, objective)
         polished = objective
         sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
-            week, sessions, bound, seed=seed, started=started, on_progress=on_progress,
-            deterministic=days_share * time_limit * day_rate)
+            week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
+            deterministic=DAY_BY_DAY_SHARE * time_limit * deterministic_per_second(variables) * workers)
         spent += spent_on_days
         best_at = improved_at or best_at
         proven = objective >= bound
@@ -213,11 +224,11 @@ def _polished(inspection: Inspection, candidates: Candidates, sessions: list[Ses
 
 
 def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: int, started: float,
-                on_progress: Progress | None, deterministic: float):
-    """Each day searched again, by one worker, with the rest of the week held as it is (see
-    scheduler.day_by_day): the timetable, its held weight, the deterministic time spent, when (s)
-    the last gain came (None: none did) and whether Ctrl-C or Stop came. The progress line shows
-    the week's held weight against the week's bound."""
+                on_progress: Progress | None, deterministic: float, parallel: int = 1):
+    """Each day searched again, by one worker, `parallel` days at once, with the rest of the week
+    held as it is (see scheduler.day_by_day): the timetable, its held weight, the deterministic
+    time spent, when (s) the last gain came (None: none did) and whether Ctrl-C or Stop came. The
+    progress line shows the week's held weight against the week's bound."""
     inspection = week.inspection
     improved_at = None
 
@@ -240,7 +251,8 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
             return True
         return False
 
-    sessions, spent, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic)
+    sessions, spent, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic,
+                                              parallel=parallel, keeps_rules=week.keeps_every_rule)
     return sessions, weight_of(sessions), spent, improved_at, interrupted
 
 
@@ -250,7 +262,7 @@ def _holds_every_must(inspection: Inspection, sessions: list[Session]) -> bool:
 
 
 def _tie_break(week: WeekModel, seed: int, optimum: int, start: list[Session], left: float):
-    """Phase 2: the §4.2 tie-breakers at the fixed optimum, by one worker. A try that finds nothing
+    """Phase 3: the §4.2 tie-breakers at the fixed optimum, by one worker. A try that finds nothing
     is followed by a longer one while what is left of the deterministic budget allows."""
     model = week.model
     model.add(week.held_weight >= optimum)

@@ -10,6 +10,7 @@ from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates
 from scheduler.objective import held_weight
 from scheduler.redundant import REDUNDANT
+from scheduler.search import hint_is_solution
 from scheduler.rules import RULES, TRAVEL_FREE_RULES, post_rules, travel_between_sites
 from scheduler.variables import Variables
 
@@ -87,6 +88,12 @@ class WeekModel:
             parts = [value(t) for _, t in terms]
             if None not in parts:
                 put(var, offset + sum(c * p for (c, _), p in zip(terms, parts)))
+
+    def keeps_every_rule(self, sessions: list[Session]) -> bool:
+        """The timetable keeps every constraint of this model (the rules, and whatever a caller
+        added, such as a re-plan's pinned past); the model's hint is then that timetable."""
+        self.hint(sessions)
+        return hint_is_solution(self.model)
 
     def read(self, solver: cp_model.CpSolver) -> list[Session]:
         v = self.vars

@@ -102,3 +102,81 @@ def test_two_days_searched_together_keep_an_after_that_reaches_across_days():
     sessions, weight, _, _, _ = _day_by_day(WeekModel(unordered), searched, 100, seed=0, started=0.0,
                                             on_progress=None, deterministic=2.0)
     assert weight == 100 and {s.occurrence_id: s.day for s in sessions}["B"] in (0, 1)
+
+
+def test_days_searched_at_once_come_in_batches_sharing_no_day():
+    from itertools import combinations
+
+    from scheduler.day_by_day import together
+    pairs = list(combinations(range(5), 2))
+    batches = together(pairs, 2)
+    assert len(batches) == 5 and sorted(hood for batch in batches for hood in batch) == pairs
+    assert all(len(batch) == 2 and not set(batch[0]) & set(batch[1]) for batch in batches)
+    assert together([(day,) for day in range(5)], 2) == [((0,), (1,)), ((2,), (3,)), ((4,),)]
+    assert together([(day,) for day in range(5)], 1) == [((day,),) for day in range(5)]
+
+
+def _two_days_to_mend():
+    """On Monday and on Tuesday a must (M0, M1) sits at 10:00 where a high session (H0, H1) is
+    fixed, with the same inspector, though the must fits at 09:00: each day gains 100 alone."""
+    return inspection(
+        inspectors=[inspector("OF1")], people=[person(f"P{i}") for i in range(4)], rooms=[room("R1")],
+        activities=[a for day in (0, 1) for a in (
+            activity(f"M{day}", inspectors=("OF1",), attendees=(f"P{day}",), days=(day,), earliest=9 * 60,
+                     latest=11 * 60),
+            activity(f"H{day}", inspectors=("OF1",), attendees=(f"P{day + 2}",), priority="high", days=(day,),
+                     fixed_day=day, fixed_time=10 * 60))])
+
+
+def test_two_days_searched_at_once_put_their_gains_together():
+    """Monday and Tuesday are searched at once from the same timetable; the answer holds both
+    gains, so they were put together (each search alone gains only its own day)."""
+    from scheduler.day_by_day import day_by_day, days_open
+
+    insp = _two_days_to_mend()
+    searched = [session(f"M{day}", day, 10 * 60, 11 * 60, "R1", inspector_ids=("OF1",), attendee_ids=(f"P{day}",))
+                for day in (0, 1)]
+    week = WeekModel(insp)
+    starts: list[list[str]] = []
+
+    def search(candidates, start, budget):
+        starts.append(sorted(s.occurrence_id for s in start))
+        day = WeekModel(insp, candidates=candidates)
+        day.hint(start)
+        day.model.maximize(day.held_weight)
+        from scheduler.day_by_day import search_open_days
+        return search_open_days(day.model, day.read, seed=0, deterministic=budget, watcher=None)
+
+    def weight(sessions):
+        return Timetable(insp, tuple(sessions)).held_weight
+
+    sessions, _, interrupted = day_by_day(week.candidates, searched, search, lambda a, b: weight(a) > weight(b),
+                                          2.0, parallel=2, keeps_rules=week.keeps_every_rule)
+    assert not interrupted and weight(sessions) == 200
+    assert starts[:2] == [["M0", "M1"], ["M0", "M1"]]  # the first batch: both days from the same start
+    assert all(s == ["H0", "H1", "M0", "M1"] for s in starts[2:])  # every later search: both gains in hand
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+    assert days_open(week.candidates, sessions, (0,))["H1"].starts == (DAY + 10 * 60,)
+
+
+def test_gains_of_two_days_that_together_break_after_are_not_put_together(monkeypatch):
+    """Rule 11 across days searched at once. A (high) can only be on Tuesday, B (medium, after A)
+    only on Monday, and neither is held. Monday's search holds B (A cannot be on Monday, so B is
+    free), Tuesday's holds A: together 110, but B would come before A. The answer holds A alone.
+    Were every whole accepted, the same search would return both, breaking `after`."""
+    from scheduler.solve import _day_by_day
+    insp = inspection(
+        inspectors=[inspector("OF1")], people=[person("P1"), person("P2")], rooms=[room("R1")],
+        activities=[activity("A", inspectors=("OF1",), attendees=("P1",), priority="high", days=(1,)),
+                    activity("B", inspectors=("OF1",), attendees=("P2",), priority="medium", days=(0,),
+                             after=("A",))])
+    sessions, weight, _, _, _ = _day_by_day(WeekModel(insp), [], 110, seed=0, started=0.0, on_progress=None,
+                                            deterministic=2.0, parallel=2)
+    assert weight == 100 and [s.occurrence_id for s in sessions] == ["A"]
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+
+    monkeypatch.setattr(WeekModel, "keeps_every_rule", lambda self, sessions: True)
+    sessions, weight, _, _, _ = _day_by_day(WeekModel(insp), [], 110, seed=0, started=0.0, on_progress=None,
+                                            deterministic=2.0, parallel=2)
+    assert weight == 110
+    assert [v.rule for v in check_timetable(Timetable(insp, tuple(sessions)))] == ["after_and_pools"]

@@ -40,3 +40,44 @@ def test_ctrl_c_in_the_cli_writes_the_timetable_marked_interrupted(tmp_path, mon
     assert "Interrupted" in result.output
     summary = json.loads((out / "solve.json").read_text())
     assert summary["interrupted"] is True and summary["status"] == "FEASIBLE"
+
+
+def _search_until_stopped():
+    """Stands for a search: runs until a Stop reaches its thread (or gives up after 60 s)."""
+    import time
+
+    from scheduler.search import stop_requested
+    for _ in range(6000):
+        if stop_requested():
+            return "stopped"
+        time.sleep(0.01)
+    return "never stopped"
+
+
+def test_ctrl_c_stops_every_search_run_together():
+    """Days searched at once (scheduler.day_by_day) run in threads of their own: Ctrl-C, which
+    reaches only the main thread, must stop each of them, and each keeps what it found."""
+    import threading
+
+    from scheduler.search import run_together
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    assert run_together([_search_until_stopped, _search_until_stopped]) == ["stopped", "stopped"]
+
+
+def test_the_workbench_stop_stops_every_search_run_together():
+    import threading
+
+    from scheduler.search import run_together, stoppable
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    with stoppable(stop):
+        assert run_together([_search_until_stopped, _search_until_stopped]) == ["stopped", "stopped"]
+
+
+def test_searches_run_together_answer_in_the_order_given_and_raise_what_they_raise():
+    import pytest
+
+    from scheduler.search import run_together
+    assert run_together([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]
+    with pytest.raises(ZeroDivisionError):
+        run_together([lambda: 1, lambda: 1 / 0])
