@@ -16,6 +16,7 @@ The phases, for speed and reproducibility:
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -235,14 +236,22 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
     def weight_of(found: list[Session]) -> int:
         return Timetable(inspection, tuple(found)).held_weight
 
+    shown = [weight_of(sessions)]  # the progress line never goes back (two days report at once)
+    lock = threading.Lock()
+
+    def report(elapsed: float, objective: int, _bound: int, held: int) -> None:
+        with lock:
+            if objective <= shown[0]:
+                return
+            shown[0] = objective
+        on_progress(elapsed, objective, bound, held)
+
     def search(candidates: Candidates, start: list[Session], budget: float):
         day = WeekModel(inspection, candidates=candidates)
         day.hint(start)
         day.model.maximize(day.held_weight)
-        report = None if on_progress is None else (
-            lambda elapsed, objective, _bound, held: on_progress(elapsed, objective, bound, held))
         return search_open_days(day.model, day.read, seed=seed, deterministic=budget,
-                                watcher=Watcher(day, started, report))
+                                watcher=Watcher(day, started, report if on_progress else None))
 
     def better(found: list[Session], best: list[Session]) -> bool:
         nonlocal improved_at

@@ -180,3 +180,17 @@ def test_gains_of_two_days_that_together_break_after_are_not_put_together(monkey
                                             deterministic=2.0, parallel=2)
     assert weight == 110
     assert [v.rule for v in check_timetable(Timetable(insp, tuple(sessions)))] == ["after_and_pools"]
+
+
+def test_the_progress_line_never_goes_back_while_two_days_report_at_once():
+    """Each day's search reports the week's held weight of its own answer; two at once would make
+    the line jump back and forth (Monday's 100, then Tuesday's start, then its 100)."""
+    from scheduler.solve import _day_by_day
+    insp = _two_days_to_mend()
+    searched = [session(f"M{day}", day, 10 * 60, 11 * 60, "R1", inspector_ids=("OF1",), attendee_ids=(f"P{day}",))
+                for day in (0, 1)]
+    shown: list[int] = []
+    _, weight, _, _, _ = _day_by_day(WeekModel(insp), searched, 200, seed=0, started=0.0,
+                                     on_progress=lambda _e, objective, bound, _h: shown.append(objective),
+                                     deterministic=2.0, parallel=2)
+    assert weight == 200 and shown and all(a < b for a, b in zip(shown, shown[1:]))
