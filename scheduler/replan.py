@@ -7,7 +7,8 @@ Up to three searches:
    time unless proven sooner); skipped when the start reaches the score's ceiling (every
    optional held, nothing changed) or the bound known beforehand (the travel-free search's);
    unless it proved its score, the same objective is then searched day by day, the rest of the
-   week held (ReplanSearch.day_by_day, a fifth of the time, one worker);
+   week held (ReplanSearch.day_by_day, a fifth of the time, one worker per day, as many days at
+   once as there are workers);
 2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
 3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
    one worker (a tenth of the time), the occurrences kept unchanged staying so.
@@ -181,7 +182,8 @@ class ReplanSearch:
     def day_by_day(self, sessions: list[Session], pinned: set[str], *, deterministic: float, seed: int,
                    started: float, progress, parallel: int = 1) -> tuple[list[Session], bool]:
         """Phase 1's objective searched again one day (then two) at a time, the rest of the week
-        held as it is (scheduler.day_by_day), by one worker: the timetable and whether Ctrl-C came.
+        held as it is (scheduler.day_by_day), one worker per day, `parallel` days at once: the
+        timetable and whether Ctrl-C came.
         `pinned`: the occurrences pinned as `sessions` hold them (the past), which stay so.
         `progress` is called as the search's Watcher calls it (the caller shows the week's score)."""
         def search(candidates: Candidates, start: list[Session], budget: float):

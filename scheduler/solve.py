@@ -40,9 +40,8 @@ from scheduler.week_model import WeekModel
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
 # The day-by-day searches' share of --time-limit (scheduler.day_by_day), `workers` days at once, one
-# worker each. Days gain more than the whole-week search once it has a start: measured on bench/'s
-# weeks (seed 1), the whole-week search added 3-11 to its start (the example 3603 -> 3614, 110 rows
-# 2846 -> 2856, 250 rows 7064 -> 7074, 600 rows nothing), the days 40-110 (see README).
+# worker each: once there is a start, days gain far more than the whole-week search (see
+# LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, README).
 DAY_BY_DAY_SHARE = 0.6
 
 # Phase 1 runs only on what phase 0 left of their budget, when that is more than this part of it:
@@ -74,10 +73,10 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     start = travel_free.start
     start_weight = Timetable(inspection, tuple(start)).held_weight
 
-    if travel_free.interrupted and not _holds_every_must(inspection, start):
+    holds_musts = _holds_every_must(inspection, start)
+    if travel_free.interrupted and not holds_musts:
         raise KeyboardInterrupt  # Ctrl-C before any timetable holding every must
     left = budget - travel_free.deterministic_time
-    holds_musts = _holds_every_must(inspection, start)
     if travel_free.proven or travel_free.interrupted or (holds_musts and left <= LEFT_FOR_PHASE_1 * budget):
         # Proven, Ctrl-C, or phase 0 spent the budget: the repaired timetable is the answer so far.
         status, interrupted = (cp_model.OPTIMAL if travel_free.proven else cp_model.FEASIBLE), travel_free.interrupted
@@ -108,7 +107,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     phase1 = time.monotonic() - started
     proven = status == cp_model.OPTIMAL or objective >= bound
     greedy_weight = Timetable(inspection, tuple(greedy)).held_weight
-    if objective < start_weight and _holds_every_must(inspection, start):
+    if objective < start_weight and holds_musts:
         # Never worse than the quick start (a search cut short can end below its own hint).
         sessions, objective = list(start), start_weight
     searched = polished = objective

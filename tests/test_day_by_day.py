@@ -194,3 +194,22 @@ def test_the_progress_line_never_goes_back_while_two_days_report_at_once():
                                      on_progress=lambda _e, objective, bound, _h: shown.append(objective),
                                      deterministic=2.0, parallel=2)
     assert weight == 200 and shown and all(a < b for a, b in zip(shown, shown[1:]))
+
+
+def test_two_days_that_each_place_the_same_left_out_session_do_not_hold_it_twice():
+    """Rule 1 across days searched at once. X (medium) may be on Monday or Tuesday and is left out:
+    each day's search places it on its own day, so the two gains, put together, would hold X twice
+    (a timetable the week's model cannot see: its hint keeps one session per occurrence)."""
+    from scheduler.day_by_day import put_together
+    from scheduler.solve import _day_by_day
+    insp = inspection(inspectors=[inspector("OF1")], people=[person("P1")], rooms=[room("R1")],
+                      activities=[activity("X", inspectors=("OF1",), attendees=("P1",), priority="medium",
+                                           days=(0, 1))])
+    sessions, weight, _, _, _ = _day_by_day(WeekModel(insp), [], 10, seed=0, started=0.0, on_progress=None,
+                                            deterministic=2.0, parallel=2)
+    assert weight == 10 and [s.occurrence_id for s in sessions] == ["X"]
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+    monday, tuesday = (session("X", day, 9 * 60, 10 * 60, "R1", inspector_ids=("OF1",), attendee_ids=("P1",))
+                       for day in (0, 1))
+    assert put_together([], [((0,), [monday]), ((1,), [tuesday])]) is None
+    assert WeekModel(insp).keeps_every_rule([monday, tuesday])  # the model check alone would let it through
