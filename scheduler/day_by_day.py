@@ -34,17 +34,19 @@ from scheduler.candidates import DAY, Candidates, Options
 from scheduler.search import Watcher, make_solver, run_search, run_together
 
 
-DAY_UNITS_PER_SECOND = 0.075
+DAY_UNITS_PER_SECOND = 0.06
 
 
 def deterministic_per_second(week_variables: int) -> float:
     """The deterministic units one worker searching days does per second on a week model of this
-    many variables, model building included. Measured with two days searched at once: on the
-    bundled example (5,300 variables) pairs of days 0.53 units in 6-8 s, so 0.075 a second (a
-    single day proven optimal costs less); on the 250-row week (31,600) single days 1.03 units in
-    17-22 s, 0.05. A day's model grows with the week, so the rate is taken to fall as the square
-    root of its size (0.031 at 250 rows, 0.014 at 600); never above 0.075."""
-    return DAY_UNITS_PER_SECOND * min(1.0, (5300 / max(1, week_variables)) ** 0.5)
+    many variables, model building included. Measured with two days searched at once on an idle
+    machine (seed 1, from the first day's search to the last one's end): the bundled example (5,300
+    variables) 5.40 units in 45 s, 0.060 a second; the 110-row week (6,700) 4.82 in 33 s, 0.073; the
+    250-row week (31,600) 4.42 in 43 s, 0.051; the 600-row week (151,000) 2.02 in 42 s, 0.024 (on a
+    busy machine). So 0.06, falling slowly with the week's size: 0.058 at 110 rows, 0.046 at 250 and
+    0.036 at 600. The square root of the size (0.031 at 250 rows) left the 250-row week 25 s of its
+    120 unused."""
+    return DAY_UNITS_PER_SECOND * min(1.0, (5300 / max(1, week_variables)) ** 0.15)
 
 
 # A search given less than this finds nothing: on the 250-row week, searches of 0.034 units each
@@ -124,7 +126,7 @@ def put_together(sessions: list[Session], answers: list[tuple[tuple[int, ...], l
 def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearch,
                better: Callable[[list[Session], list[Session]], bool], deterministic: float, *,
                parallel: int = 1, keeps_rules: Callable[[list[Session]], bool] | None = None,
-               ) -> tuple[list[Session], float, bool]:
+               proven: Callable[[list[Session]], bool] | None = None) -> tuple[list[Session], float, bool]:
     """Search each day in turn (Monday first) around the best timetable so far, keeping what
     `better` prefers, and go round the week again while a day gains: a day changed opens new
     choices to the others. Once a round gains nothing, two days at a time (a session may then
@@ -135,6 +137,8 @@ def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearc
     With `parallel` > 1, that many neighbourhoods sharing no day are searched at once from the same
     timetable (`together`), and their gains put together when `keeps_rules` accepts the whole
     (rules such as `after` can reach from one day to another); else the best gain is kept.
+    `proven` says a timetable reaches the bound known beforehand: nothing better exists, so the
+    search ends there (a re-plan after a window moved reached it after 14 s of 25).
     Returns the timetable, the units spent and whether a search was interrupted (Ctrl-C or Stop:
     nothing is searched after it)."""
     days = sorted({t // DAY for options in candidates for t in options.starts})
@@ -165,6 +169,8 @@ def day_by_day(candidates: Candidates, sessions: list[Session], search: DaySearc
             gained = gained or bool(gains)
             if any(interrupted for _, _, interrupted in answers):
                 return sessions, deterministic - left, True
+            if gains and proven is not None and proven(sessions):
+                return sessions, deterministic - left, False
         level = 0 if gained else level + 1
     return sessions, deterministic - left, False
 

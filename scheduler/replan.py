@@ -180,11 +180,12 @@ class ReplanSearch:
         return hint_is_solution(self.week.model)
 
     def day_by_day(self, sessions: list[Session], pinned: set[str], *, deterministic: float, seed: int,
-                   started: float, progress, parallel: int = 1) -> tuple[list[Session], bool]:
+                   started: float, progress, parallel: int = 1, bound: int | None = None) -> tuple[list[Session], bool]:
         """Phase 1's objective searched again one day (then two) at a time, the rest of the week
         held as it is (scheduler.day_by_day), one worker per day, `parallel` days at once: the
         timetable and whether Ctrl-C came.
-        `pinned`: the occurrences pinned as `sessions` hold them (the past), which stay so.
+        `pinned`: the occurrences pinned as `sessions` hold them (the past), which stay so; `bound`:
+        a bound on the score, which ends the search once reached (phase 2 then counts the changes).
         `progress` is called as the search's Watcher calls it (the caller shows the week's score)."""
         def search(candidates: Candidates, start: list[Session], budget: float):
             day = ReplanSearch(WeekModel(self.week.inspection, candidates=candidates), self.weights, self.kept,
@@ -197,8 +198,10 @@ class ReplanSearch:
 
         def better(found: list[Session], best: list[Session]) -> bool:
             return self.objective_of(found) > self.objective_of(best)
-        sessions, _, interrupted = day_by_day(self.week.candidates, sessions, search, better, deterministic,
-                                              parallel=parallel, keeps_rules=self.keeps_every_rule)
+        sessions, _, interrupted = day_by_day(
+            self.week.candidates, sessions, search, better, deterministic, parallel=parallel,
+            keeps_rules=self.keeps_every_rule,
+            proven=None if bound is None else lambda found: self.score_of(found) >= bound)
         return sessions, interrupted
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
@@ -273,7 +276,7 @@ class ReplanSearch:
         days = 0.0 if score_proven or interrupted else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
         if days > 0:
             sessions, interrupted = self.day_by_day(
-                sessions, pinned, seed=seed, started=started, progress=progress, parallel=workers,
+                sessions, pinned, seed=seed, started=started, progress=progress, parallel=workers, bound=bound,
                 deterministic=days * time_limit * deterministic_per_second(len(m.proto.variables)) * workers)
             best = self.score_of(sessions)
             score_proven = best >= bound

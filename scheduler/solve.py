@@ -8,7 +8,7 @@ The phases, for speed and reproducibility:
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
    --time-limit stands for (scheduler.search.deterministic_budget) less the days' share. Their
    workers interleave deterministically, so the answer is the same every run, proven or not.
-2. Unless proven: what the answer left out makes way where it can (_polished), and each day is
+2. Unless proven: what phase 1's answer left out makes way where it can (_polished), and each day is
    searched again with the other four held as they are (scheduler.day_by_day), one worker per day
    and as many days at once as there are workers, for DAY_BY_DAY_SHARE of the time limit.
 3. When the answer is proven optimal: the held weight is fixed at that optimum and the
@@ -82,6 +82,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         status, interrupted = (cp_model.OPTIMAL if travel_free.proven else cp_model.FEASIBLE), travel_free.interrupted
         sessions, objective, bound = list(start), start_weight, travel_free.bound
         clock_stopped, spent, watcher = travel_free.clock_stopped, travel_free.deterministic_time, travel_free.watcher
+        searched_whole_week = False
     else:
         week.hint(start)
         week.model.maximize(week.held_weight)
@@ -104,6 +105,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         sessions = week.read(solver)
         clock_stopped = stopped_by_clock(solver) or travel_free.clock_stopped
         spent = travel_free.deterministic_time + solver.deterministic_time
+        searched_whole_week = True
     phase1 = time.monotonic() - started
     proven = status == cp_model.OPTIMAL or objective >= bound
     greedy_weight = Timetable(inspection, tuple(greedy)).held_weight
@@ -113,8 +115,9 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     searched = polished = objective
     best_at = watcher.best_at
     if not proven and not interrupted:
-        sessions, objective = _polished(inspection, week.candidates, sessions, objective)
-        polished = objective
+        if searched_whole_week:  # phase 0's start was made the same way already (greedy.repaired)
+            sessions, objective = _polished(inspection, week.candidates, sessions, objective)
+            polished = objective
         sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
             week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
             deterministic=DAY_BY_DAY_SHARE * time_limit * deterministic_per_second(variables) * workers)
@@ -260,7 +263,8 @@ def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: i
         return False
 
     sessions, spent, interrupted = day_by_day(week.candidates, sessions, search, better, deterministic,
-                                              parallel=parallel, keeps_rules=week.keeps_every_rule)
+                                              parallel=parallel, keeps_rules=week.keeps_every_rule,
+                                              proven=lambda found: weight_of(found) >= bound)
     return sessions, weight_of(sessions), spent, improved_at, interrupted
 
 

@@ -213,3 +213,33 @@ def test_two_days_that_each_place_the_same_left_out_session_do_not_hold_it_twice
                        for day in (0, 1))
     assert put_together([], [((0,), [monday]), ((1,), [tuesday])]) is None
     assert WeekModel(insp).keeps_every_rule([monday, tuesday])  # the model check alone would let it through
+
+
+def test_the_search_ends_once_a_timetable_reaches_the_bound():
+    """Tuesday's search holds H, which reaches the bound known beforehand (100): nothing better
+    exists, so no day is searched after it. Without the bound, the days go round again and then
+    in pairs, finding nothing more."""
+    from scheduler.day_by_day import day_by_day, search_open_days
+    insp = _week()
+    week = WeekModel(insp)
+    searched: list[float] = []
+
+    def search(candidates, start, budget):
+        searched.append(budget)
+        day = WeekModel(insp, candidates=candidates)
+        day.hint(start)
+        day.model.maximize(day.held_weight)
+        return search_open_days(day.model, day.read, seed=0, deterministic=budget, watcher=None)
+
+    def weight(sessions):
+        return Timetable(insp, tuple(sessions)).held_weight
+
+    def run(proven):
+        searched.clear()
+        sessions, _, _ = day_by_day(week.candidates, _searched(), search, lambda a, b: weight(a) > weight(b), 2.0,
+                                    proven=proven)
+        return weight(sessions), len(searched)
+
+    assert run(lambda found: weight(found) >= 100) == (100, 2)  # Monday, then Tuesday's gain
+    held, searches = run(None)
+    assert held == 100 and searches == 5  # both days again, then the pair
