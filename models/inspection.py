@@ -267,9 +267,8 @@ class Inspection:
 
     def is_free(self, resource_id: str, day: int, start: int, end: int) -> bool:
         """True when no unavailability of the resource overlaps [start, end) on `day`."""
-        return all(
-            d != day or e <= start or s >= end for d, s, e in self.unavailable.get(resource_id, ())
-        )
+        periods = self.unavailable.get(resource_id)
+        return not periods or all(d != day or e <= start or s >= end for d, s, e in periods)
 
     def name_of(self, resource_id: str) -> str:
         """The name of an inspector, person or room as the input gives it; the id when unknown."""

@@ -28,6 +28,19 @@ class _Diary:
     busy: dict[tuple[str, int], list[tuple[int, int, str | None]]] = field(default_factory=lambda: defaultdict(list))
     day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     day_sessions: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    _choices: dict[tuple, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+    def inspector_choices(self, options: Options) -> tuple[tuple[str, ...], ...]:
+        """For each inspectorate item of the occurrence, named inspectorates before `any`: the pool
+        inspectors it may take, in pool order. Asked for at every start tried, so kept."""
+        items = options.occurrence.activity.inspectorates
+        key = (items, options.inspector_pool)
+        if key not in self._choices:
+            by_id = self.inspection.inspector_by_id
+            self._choices[key] = tuple(
+                tuple(i for i in options.inspector_pool if item == "any" or by_id[i].inspectorate == item)
+                for item in sorted(items, key=lambda k: k == "any"))
+        return self._choices[key]
 
     def free(self, resource: str, start: int, end: int, site: str | None) -> bool:
         day = start // DAY
@@ -422,9 +435,8 @@ def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, si
             ok[i] = diary.inspector_ok(i, start, end, site)
         return ok[i]
 
-    for item in sorted(options.occurrence.activity.inspectorates, key=lambda k: k == "any"):
-        pick = next((i for i in options.inspector_pool if i not in chosen
-                     and (item == "any" or inspection.inspector_by_id[i].inspectorate == item) and free(i)), None)
+    for allowed in diary.inspector_choices(options):
+        pick = next((i for i in allowed if i not in chosen and free(i)), None)
         if pick is None:
             return None
         chosen.append(pick)
