@@ -8,7 +8,11 @@ Up to three searches:
    optional held, nothing changed) or the bound known beforehand (the travel-free search's);
    unless it proved its score, the same objective is then searched day by day, the rest of the
    week held (ReplanSearch.day_by_day, a fifth of the time, one worker per day, as many days at
-   once as there are workers);
+   once as there are workers). When the travel-free search before it proved nothing (`whole_week`
+   False), the start goes straight to the days, with DAYS_INSTEAD_OF_PHASE_1 of the time: measured
+   on bench/'s hardest re-plans (seed 1, 60 s), the 250-row week's window edit 6755 -> 6775 in 100
+   -> 71 s, HC1 out 6769 -> 6796 (55 -> 39 s), CQ1 out 6694 -> 6683 (71 -> 57 s); the 110-row
+   week's HC2 out 2742 -> 2750 (21 -> 41 s), OF2 out 2755 -> 2763 (22 -> 24 s);
 2. unless that proved the fewest changes: the most unchanged at that score, on all workers;
 3. at those two, what the changed occurrences keep of themselves and the tie-breakers of §4.2, by
    one worker (a tenth of the time), the occurrences kept unchanged staying so.
@@ -35,6 +39,8 @@ from scheduler.week_model import WeekModel
 PHASE_1_SHARE = 0.5
 DAY_BY_DAY_SHARE = 0.2
 PHASE_3_SHARE = 0.1
+# The days' share when phase 1 is skipped (`whole_week` False: the travel-free search proved nothing).
+DAYS_INSTEAD_OF_PHASE_1 = 0.6
 
 
 @dataclass(frozen=True)
@@ -206,14 +212,15 @@ class ReplanSearch:
 
     def run(self, mended: list[Session], mended_ok: bool, *, time_limit: float, started: float, seed: int,
             workers: int, pinned: set[str] = frozenset(), on_progress: Callable | None = None,
-            only_score: bool = False, objective_bound: int | None = None) -> Found:
+            only_score: bool = False, objective_bound: int | None = None, whole_week: bool = True) -> Found:
         """The three searches (module docstring). `mended` is the starting hint; `mended_ok` says it
         keeps every rule and holds every must, so it may prove the answer on its own; `pinned` are
         the occurrences already pinned (the past). Each search gets a fixed share of `time_limit`,
         never what the clock says is left, so that a search stopped on deterministic time
         (scheduler.search) gives the same answer on every run. `only_score`: the first search
         only (the travel-free one of scheduler.whatif); `objective_bound`: a bound on its objective
-        known beforehand (from the travel-free search), which proves an answer reaching it."""
+        known beforehand (from the travel-free search), which proves an answer reaching it;
+        `whole_week` False: no whole-week search of the score, the days instead (module docstring)."""
         m = self.week.model
         scale = self.scale
         if objective_bound is not None:
@@ -235,6 +242,9 @@ class ReplanSearch:
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
         first = 1.0 if only_score else PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
+        whole_week = whole_week or not mended_ok or only_score
+        if not whole_week:
+            first = 0.0
         # Phase 1's objective can reach no higher than at the ceiling (every optional held, nothing
         # changed), nor than the bound known beforehand.
         raw_bound = scale * self.ceiling + len(self.changeable)
@@ -246,6 +256,11 @@ class ReplanSearch:
             # The start reaches it: both the score and the fewest changes are proven, unsearched.
             sessions, score_proven, changes_proven = mended, True, True
             best = bound = self.score_of(mended)
+        elif not whole_week:
+            # Straight to the days, as the solve does on weeks whose first search proved nothing.
+            sessions, score_proven, changes_proven = mended, False, False
+            best = self.score_of(mended)
+            bound = max(best, raw_bound // scale)
         else:
             progress = None if on_progress is None else (
                 lambda elapsed, objective, bound, held: on_progress(elapsed, objective // scale, bound // scale, held))
@@ -273,7 +288,8 @@ class ReplanSearch:
         progress = None if on_progress is None else (
             lambda elapsed, _objective, _bound, held: on_progress(elapsed, best, bound, held))
         # Days: from what phase 2 would have had (none when phase 1 had nearly all the time).
-        days = 0.0 if score_proven or interrupted else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
+        days = 0.0 if score_proven or interrupted else \
+            DAYS_INSTEAD_OF_PHASE_1 if not whole_week else min(DAY_BY_DAY_SHARE, 1.0 - first - PHASE_3_SHARE)
         if days > 0:
             sessions, interrupted = self.day_by_day(
                 sessions, pinned, seed=seed, started=started, progress=progress, parallel=workers, bound=bound,

@@ -8,7 +8,9 @@ the priorities allow.
    occurrence the baseline did not hold gets no start unless the lead added or edited its row (or
    it is a must); one the dropouts cancelled gets none; one gone from INPUT is cancelled.
 3. The search (scheduler.replan): the most `held weight - change_cost x changes`, then the fewest
-   changes, then the least change to each changed occurrence and solve's tie-breakers.
+   changes, then the least change to each changed occurrence and solve's tie-breakers. It starts
+   on the week without travel; unless that proves its score, the whole-week search is skipped for
+   the days (scheduler.replan's docstring).
 """
 from __future__ import annotations
 
@@ -86,7 +88,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
                     1.0 if free.score_proven else 1 - TRAVEL_FREE_SHARE
             found = search.run(start, mended_ok, time_limit=share * time_limit, pinned=set(frozen),
                                started=started, seed=seed, workers=workers, on_progress=progress,
-                               objective_bound=objective_bound)
+                               objective_bound=objective_bound, whole_week=free is None or free.score_proven)
     except _Stopped as stopped:
         found = Found(stopped.sessions, search.score_of(stopped.sessions), search.ceiling, False, False, True)
     except MustsUnholdable:

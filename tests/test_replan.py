@@ -325,3 +325,29 @@ def test_a_start_reaching_the_travel_free_bound_is_proven_without_searching_the_
     _kept(baseline, result, "A", "B")
     assert result.timetable.session("C") is None
     assert len(searches) == 1  # the travel-free one
+
+
+def test_when_the_travel_free_search_proves_nothing_its_start_goes_straight_to_the_days(monkeypatch):
+    # On large weeks the travel-free search seldom proves its score; the whole-week search then
+    # gained less than the days in the same time (bench_replan, 250 rows), so it is skipped. Here
+    # that search is made to report nothing proven: the days alone find the same answer, which keeps
+    # every rule, and no whole-week search of the score is run. (Its bound is dropped too: here it
+    # proves the start best, which then needs no search at all.)
+    import scheduler.replan
+    import scheduler.whatif
+    baseline, after = _two_sites(dict(id="C", priority="medium"))
+    proven = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
+
+    real_free, real_run, real_days = scheduler.whatif._travel_free, scheduler.replan.ReplanSearch.run, \
+        scheduler.replan.day_by_day
+    asked, days = [], []
+    monkeypatch.setattr(scheduler.whatif, "_travel_free",
+                        lambda *a, **k: replace(real_free(*a, **k), score_proven=False, objective_bound=None))
+    monkeypatch.setattr(scheduler.replan.ReplanSearch, "run",
+                        lambda self, *a, **k: asked.append(k.get("whole_week", True)) or real_run(self, *a, **k))
+    monkeypatch.setattr(scheduler.replan, "day_by_day", lambda *a, **k: days.append(1) or real_days(*a, **k))
+    result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
+    assert asked[-1] is False and days
+    assert result.objective == proven.objective and result.changes == 0
+    _kept(baseline, result, "A", "B")
+    assert result.timetable.session("C") is None
