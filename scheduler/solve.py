@@ -8,9 +8,9 @@ The phases, for speed and reproducibility:
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
    --time-limit stands for (scheduler.search.deterministic_budget) less the days' share. Their
    workers interleave deterministically, so the answer is the same every run, proven or not.
-2. Unless proven: what phase 1's answer left out makes way where it can (_polished), and each day is
-   searched again with the other four held as they are (scheduler.day_by_day), one worker per day
-   and as many days at once as there are workers, for DAY_BY_DAY_SHARE of the time limit.
+2. Unless proven: what phase 1's answer left out makes way where it can (_polished), and each
+   day is searched again with the other four held as they are (scheduler.day_by_day), one worker
+   per day and as many days at once as there are workers, for DAY_BY_DAY_SHARE of the time limit.
 3. When the answer is proven optimal: the held weight is fixed at that optimum and the
    tie-breakers of §4.2 are optimised by ONE worker with what is left of the deterministic budget.
 """
