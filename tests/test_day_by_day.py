@@ -128,6 +128,22 @@ def _two_days_to_mend():
                      fixed_day=day, fixed_time=10 * 60))])
 
 
+def _held_weight_search(insp, seen):
+    """A DaySearch for the held weight alone, calling `seen(start, budget)` first; and the weight."""
+    from scheduler.day_by_day import search_open_days
+
+    def search(candidates, start, budget):
+        seen(start, budget)
+        day = WeekModel(insp, candidates=candidates)
+        day.hint(start)
+        day.model.maximize(day.held_weight)
+        return search_open_days(day.model, day.read, seed=0, deterministic=budget, watcher=None)
+
+    def weight(sessions):
+        return Timetable(insp, tuple(sessions)).held_weight
+    return search, weight
+
+
 def test_two_days_searched_at_once_put_their_gains_together():
     """Monday and Tuesday are searched at once from the same timetable; the answer holds both
     gains, so they were put together (each search alone gains only its own day)."""
@@ -138,18 +154,8 @@ def test_two_days_searched_at_once_put_their_gains_together():
                 for day in (0, 1)]
     week = WeekModel(insp)
     starts: list[list[str]] = []
-
-    def search(candidates, start, budget):
-        starts.append(sorted(s.occurrence_id for s in start))
-        day = WeekModel(insp, candidates=candidates)
-        day.hint(start)
-        day.model.maximize(day.held_weight)
-        from scheduler.day_by_day import search_open_days
-        return search_open_days(day.model, day.read, seed=0, deterministic=budget, watcher=None)
-
-    def weight(sessions):
-        return Timetable(insp, tuple(sessions)).held_weight
-
+    search, weight = _held_weight_search(insp, lambda start, budget: starts.append(
+        sorted(s.occurrence_id for s in start)))
     sessions, _, interrupted = day_by_day(week.candidates, searched, search, lambda a, b: weight(a) > weight(b),
                                           2.0, parallel=2, keeps_rules=week.keeps_every_rule)
     assert not interrupted and weight(sessions) == 200
@@ -219,20 +225,11 @@ def test_the_search_ends_once_a_timetable_reaches_the_bound():
     """Tuesday's search holds H, which reaches the bound known beforehand (100): nothing better
     exists, so no day is searched after it. Without the bound, the days go round again and then
     in pairs, finding nothing more."""
-    from scheduler.day_by_day import day_by_day, search_open_days
+    from scheduler.day_by_day import day_by_day
     insp = _week()
     week = WeekModel(insp)
     searched: list[float] = []
-
-    def search(candidates, start, budget):
-        searched.append(budget)
-        day = WeekModel(insp, candidates=candidates)
-        day.hint(start)
-        day.model.maximize(day.held_weight)
-        return search_open_days(day.model, day.read, seed=0, deterministic=budget, watcher=None)
-
-    def weight(sessions):
-        return Timetable(insp, tuple(sessions)).held_weight
+    search, weight = _held_weight_search(insp, lambda start, budget: searched.append(budget))
 
     def run(proven):
         searched.clear()
