@@ -311,6 +311,41 @@ def test_a_replan_keeps_travel_where_the_travel_free_search_would_add_more(monke
     assert result.timetable.session("C") is None
 
 
+def _two_inspectors_on_two_sites():
+    """OF1 holds A1 (Town Hall, 09:00) and B1 (Police HQ, 10:45), OF2 the same in rooms of its own,
+    all high, inside Tuesday 09:00-12:00; the lead adds C (medium, Town Hall) for any Ofsted
+    inspector. Without travel, C at 10:00 with either inspector, their B moved to 11:00, scores
+    10 - 4 more; with 45 minutes between the sites it fits beside neither."""
+    tue = dict(days=(TUE,), earliest=9 * H, latest=12 * H)
+    rooms = [room("TH1"), room("TH2"), room("PHQ1", site="Police HQ"), room("PHQ2", site="Police HQ")]
+    insp = inspection(inspectors=[inspector("OF1"), inspector("OF2")], rooms=rooms,
+                      travel=[("Town Hall", "Police HQ", 45)],
+                      activities=[activity(f"{k}{n}", room=f"{where}{n}", priority="high", inspectors=(f"OF{n}",), **tue)
+                                  for n in (1, 2) for k, where in (("A", "TH"), ("B", "PHQ"))])
+    baseline = timetable(insp, *(s for n in (1, 2) for s in (
+        session(f"A{n}", TUE, 9 * H, 10 * H, f"TH{n}", (f"OF{n}",)),
+        session(f"B{n}", TUE, 10 * H + 45, 11 * H + 45, f"PHQ{n}", (f"OF{n}",)))))
+    added = activity("C", site="Town Hall", priority="medium", inspectorates=("Ofsted",), **tue)
+    return baseline, replace(insp, activities=insp.activities + (added,))
+
+
+def test_travel_is_added_again_for_whoever_the_lazy_search_breaks_it_for_next(monkeypatch):
+    # The travel-free answer gives C to one inspector, breaking their travel; with travel for that
+    # one, the next search gives C to the other. A second round adds theirs too and proves that
+    # nothing should change: C fits beside neither.
+    import scheduler.week_model
+    travel_for = []
+    real = scheduler.week_model.WeekModel.with_travel_for
+    monkeypatch.setattr(scheduler.week_model.WeekModel, "with_travel_for",
+                        lambda self, resources: travel_for.append(set(resources)) or real(self, resources))
+    baseline, after = _two_inspectors_on_two_sites()
+    result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
+    assert len(travel_for) == 2 and len(travel_for[0]) == 1 and travel_for[1] == {"OF1", "OF2"}
+    assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
+    _kept(baseline, result, "A1", "B1", "A2", "B2")
+    assert result.timetable.session("C") is None
+
+
 def test_a_start_reaching_the_travel_free_bound_is_proven_without_searching_the_whole_week(monkeypatch):
     # C (medium, two hours) cannot fit in OF1's Tuesday 09:00-12:00 beside A and B whatever moves,
     # with travel or without. The travel-free search proves the first fit's score, which leaves C
@@ -327,12 +362,16 @@ def test_a_start_reaching_the_travel_free_bound_is_proven_without_searching_the_
     assert len(searches) == 1  # the travel-free one
 
 
-def test_when_the_travel_free_search_proves_nothing_its_start_goes_straight_to_the_days(monkeypatch):
+@pytest.mark.parametrize("unproven", ["travel-free", "lazy travel"])
+def test_when_the_search_before_the_whole_week_proves_nothing_its_start_goes_straight_to_the_days(monkeypatch,
+                                                                                                   unproven):
     # On large weeks the travel-free search seldom proves its score; the whole-week search then
-    # gained less than the days in the same time (bench_replan, 250 rows), so it is skipped. Here
-    # that search is made to report nothing proven: the days alone find the same answer, which keeps
-    # every rule, and no whole-week search of the score is run. (Its bound is dropped too: here it
-    # proves the start best, which then needs no search at all.)
+    # gained less than the days in the same time (bench_replan, 250 rows), so it is skipped. The
+    # same holds when the lazy-travel search after a proven travel-free one proves nothing (it
+    # searched nearly the whole week already). Here the one or the other is made to report nothing
+    # proven: the days alone find the same answer, which keeps every rule, and no whole-week search
+    # of the score is run. (The travel-free bound is dropped too: here it proves the start best,
+    # which then needs no search at all.)
     import scheduler.replan
     import scheduler.whatif
     baseline, after = _two_sites(dict(id="C", priority="medium"))
@@ -340,14 +379,23 @@ def test_when_the_travel_free_search_proves_nothing_its_start_goes_straight_to_t
 
     real_free, real_run, real_days = scheduler.whatif._travel_free, scheduler.replan.ReplanSearch.run, \
         scheduler.replan.day_by_day
-    asked, days = [], []
-    monkeypatch.setattr(scheduler.whatif, "_travel_free",
-                        lambda *a, **k: replace(real_free(*a, **k), score_proven=False, objective_bound=None))
-    monkeypatch.setattr(scheduler.replan.ReplanSearch, "run",
-                        lambda self, *a, **k: asked.append(k.get("whole_week", True)) or real_run(self, *a, **k))
+    asked, lazy, days = [], [], []
+
+    def run(self, *a, **k):
+        asked.append(k.get("whole_week", True))
+        found = real_run(self, *a, **k)
+        if unproven == "lazy travel" and k.get("only_score") and k.get("objective_bound") is not None:
+            lazy.append(1)  # and no bound of its own: only the travel-free one's, which the start misses
+            return replace(found, score_proven=False, objective_bound=found.objective_bound + 1000)
+        return found
+    if unproven == "travel-free":
+        monkeypatch.setattr(scheduler.whatif, "_travel_free",
+                            lambda *a, **k: replace(real_free(*a, **k), score_proven=False, objective_bound=None))
+    monkeypatch.setattr(scheduler.replan.ReplanSearch, "run", run)
     monkeypatch.setattr(scheduler.replan, "day_by_day", lambda *a, **k: days.append(1) or real_days(*a, **k))
     result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
     assert asked[-1] is False and days
+    assert bool(lazy) == (unproven == "lazy travel")
     assert result.objective == proven.objective and result.changes == 0
     _kept(baseline, result, "A", "B")
     assert result.timetable.session("C") is None
