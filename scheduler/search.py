@@ -51,6 +51,16 @@ TRAVEL_FREE_SHARE = 0.4
 WEAK_FULL_SUBSOLVERS = ("fixed", "no_lp", "quick_restart", "quick_restart_no_lp", "pseudo_costs",
                         "reduced_costs", "max_lp_sym")
 INTERLEAVE_BATCH = 8
+# The deterministic limit is checked between batches, and a batch's wall grows with the model (each
+# LNS step works on a copy of it): on the 600-row week (141,000 variables without travel) each step
+# took 7-66 s for its 0.1 units, so one batch of 8 ran 130 s, and the first search ended at 138 s
+# instead of its 48. Above this many variables a batch is smaller, in proportion, down to 2.
+LARGE_MODEL_VARIABLES = 40_000
+
+
+def batch_size(variables: int) -> int:
+    """Tasks per batch of the interleaved search on a model of this many variables."""
+    return max(2, min(INTERLEAVE_BATCH, INTERLEAVE_BATCH * LARGE_MODEL_VARIABLES // max(1, variables)))
 
 
 def deterministic_budget(seconds: float, workers: int) -> float:
@@ -87,7 +97,7 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
         # without them LNS gets more turns (3694 against 3605). Batches of 8 give LNS more turns again
         # (3713, gap 0.8 %, in the same deterministic time).
         p.ignore_subsolvers.extend(WEAK_FULL_SUBSOLVERS)
-        p.interleave_batch_size = INTERLEAVE_BATCH
+        p.interleave_batch_size = INTERLEAVE_BATCH  # smaller on large models (run_search, batch_size)
     if deterministic is None and time_limit is not None:
         deterministic = deterministic_budget(time_limit, workers)
     if deterministic is not None:
@@ -161,6 +171,8 @@ def run_search(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None
     if stop is not None and stop.is_set():
         return cp_model.UNKNOWN, True
     _drop_unproven_hint(solver, model)
+    if solver.parameters.interleave_search:
+        solver.parameters.interleave_batch_size = batch_size(len(model.proto.variables))
     outcome: dict[str, int] = {}
     done = threading.Event()  # not Thread.join: a join cut short by Ctrl-C can lose track of the thread
 
