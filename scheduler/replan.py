@@ -31,7 +31,7 @@ from models.changes import change_kind
 from scheduler.candidates import DAY, Candidates
 from scheduler.day_by_day import day_by_day, deterministic_per_second, search_open_days
 from scheduler.objective import tie_break_terms, total
-from scheduler.search import Watcher, hint_is_solution, make_solver, run_search
+from scheduler.search import Watcher, hint_is_solution, make_solver, run_search, seconds_of
 from scheduler.week_model import WeekModel
 
 # Shares of --time-limit: phase 1 (when its start holds every must), the days searched again after
@@ -55,6 +55,7 @@ class Found:
     changes_proven: bool
     interrupted: bool
     objective_bound: int | None = None  # on phase 1's objective, scale x score + unchanged
+    seconds: float = 0.0  # of the time limit that phase 1 spent, when it found a timetable
 
 
 class MustsUnholdable(Exception):
@@ -238,7 +239,7 @@ class ReplanSearch:
                 raise KeyboardInterrupt
             return solver, status, interrupted
 
-        interrupted = False
+        interrupted, spent = False, 0.0
         # Phase 1 takes half the time, keeping the rest for phases 2 and 3; nearly all of it when
         # the start misses a must: finding any timetable is then the hard part.
         first = 1.0 if only_score else PHASE_1_SHARE if mended_ok else 1.0 - PHASE_3_SHARE
@@ -272,7 +273,7 @@ class ReplanSearch:
                 raise MustsUnholdable()
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 score_proven = changes_proven = status == cp_model.OPTIMAL  # both levels at once
-                sessions = self.week.read(solver)
+                sessions, spent = self.week.read(solver), seconds_of(solver.deterministic_time, workers)
                 best = self.score_of(sessions)
                 bound = best if score_proven else max(best, int(solver.best_objective_bound) // scale)
                 raw_bound = int(solver.best_objective_bound)
@@ -282,7 +283,7 @@ class ReplanSearch:
             else:
                 raise NoneInTime()
         if only_score:
-            return Found(sessions, best, bound, score_proven, changes_proven, interrupted, raw_bound)
+            return Found(sessions, best, bound, score_proven, changes_proven, interrupted, raw_bound, spent)
 
         # From here the progress line shows the best score so far against its bound.
         progress = None if on_progress is None else (

@@ -130,9 +130,9 @@ def _score_offset(inspection: Inspection, baseline: Timetable, frozen: dict[str,
     return frozen_weight - inspection.settings.change_cost * (len(baseline.sessions) - len(frozen))
 
 
-# The lazy-travel search after a proven travel-free search (_travel_free) stands in for the whole-
-# week search, so it has the time of both. A second round follows only a first one proven (which
-# stopped early) whose answer broke someone else's travel.
+# The lazy-travel searches after a proven travel-free search (_travel_free) stand in for the whole-
+# week search, so they have the time of both, in all. A second round follows only a first one
+# proven (stopped early) whose answer broke someone else's travel, and has what the first left.
 LAZY_TRAVEL_SHARE = PHASE_1_SHARE + TRAVEL_FREE_SHARE
 LAZY_TRAVEL_ROUNDS = 2
 
@@ -157,7 +157,7 @@ def _travel_free(relaxed: WeekModel, frozen: dict[str, Session], objective: tupl
     is added for just the inspectors and people whose travel broke (as lazy constraints are added),
     and searched again within that bound, while answers break the travel of someone new. These
     searches stand in for the whole-week search (scheduler.replan's phase 1) and have its time,
-    LAZY_TRAVEL_SHARE of `time_limit` each; unless they prove their score, the re-plan goes
+    LAZY_TRAVEL_SHARE of `time_limit` in all; unless they prove their score, the re-plan goes
     straight to the days (the returned Found says not proven). Measured on the 110-row week (seed 1,
     60 s): after a must's window moved, 22.5 s -> 15.7 s (the whole-week search had stopped short of
     the bound and the days reached it); after an absence was added, 11.9 s -> 9.8 s."""
@@ -178,19 +178,20 @@ def _travel_free(relaxed: WeekModel, frozen: dict[str, Session], objective: tupl
     found = free_search.run(mended, True, time_limit=TRAVEL_FREE_SHARE * time_limit, pinned=set(frozen),
                             started=started, seed=seed, workers=workers, on_progress=on_progress, only_score=True)
     start, with_travel, rounds, free_score = repair(found), set(), 0, found.score
+    left = LAZY_TRAVEL_SHARE * time_limit
     while found.score_proven and not found.interrupted and free_search.objective_of(start) < found.objective_bound:
         missing = broke(found) - with_travel
-        if not missing or rounds == LAZY_TRAVEL_ROUNDS:
+        if not missing or rounds == LAZY_TRAVEL_ROUNDS or left <= 0:
             break
         with_travel |= missing
         rounds += 1
         tighter = relaxed.with_travel_for(with_travel)
         pin(tighter, frozen.values())
         lazy = ReplanSearch(tighter, weights, kept, cost, can_stay).run(
-            mended, True, time_limit=LAZY_TRAVEL_SHARE * time_limit, pinned=set(frozen),
+            mended, True, time_limit=left, pinned=set(frozen),
             started=started, seed=seed, workers=workers, on_progress=on_progress, only_score=True,
             objective_bound=found.objective_bound)
-        start = _better(free_search, start, repair(lazy))
+        start, left = _better(free_search, start, repair(lazy)), left - lazy.seconds
         found = replace(lazy, objective_bound=min(found.objective_bound, lazy.objective_bound))
     return replace(found, sessions=start, score=free_score)  # the score without travel, for bench/
 

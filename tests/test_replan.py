@@ -338,9 +338,23 @@ def test_travel_is_added_again_for_whoever_the_lazy_search_breaks_it_for_next(mo
     real = scheduler.week_model.WeekModel.with_travel_for
     monkeypatch.setattr(scheduler.week_model.WeekModel, "with_travel_for",
                         lambda self, resources: travel_for.append(set(resources)) or real(self, resources))
+    import scheduler.replan
+    import scheduler.whatif
+    lazy = []  # (time limit given, what it spent) of each lazy round: they share one budget
+    real_run = scheduler.replan.ReplanSearch.run
+
+    def run(self, *a, **k):
+        found = real_run(self, *a, **k)
+        if k.get("objective_bound") is not None and k.get("only_score"):
+            lazy.append((k["time_limit"], found.seconds))
+        return found
+    monkeypatch.setattr(scheduler.replan.ReplanSearch, "run", run)
     baseline, after = _two_inspectors_on_two_sites()
     result = whatif(after, baseline, WhatIf(), time_limit=10, seed=0, workers=2)
     assert len(travel_for) == 2 and len(travel_for[0]) == 1 and travel_for[1] == {"OF1", "OF2"}
+    (first, spent), (second, _) = lazy
+    assert first == pytest.approx(scheduler.whatif.LAZY_TRAVEL_SHARE * 10) and 0 < spent < first
+    assert second == pytest.approx(first - spent)
     assert result.status == "OPTIMAL" and result.changes == 0 and result.changes_proven_minimal
     _kept(baseline, result, "A1", "B1", "A2", "B2")
     assert result.timetable.session("C") is None
