@@ -41,7 +41,7 @@ TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
 # The day-by-day searches' share of --time-limit (scheduler.day_by_day), `workers` days at once, one
 # worker each: once there is a start, days gain far more than the whole-week search (see
-# LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, README).
+# LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, docs/SEARCH.md).
 DAY_BY_DAY_SHARE = 0.6
 
 # Phase 1 runs only on what phase 0 left of their budget, when that is more than this part of it:
