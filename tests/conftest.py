@@ -22,3 +22,26 @@ def solved_example(tmp_path_factory) -> Path:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def week_110_inspector_out(tmp_path_factory):
+    """The generated 110-row week solved for 2 s (seed 5, two workers), and bench_replan's hardest
+    request: the busiest inspector with a colleague of the same inspectorate (without the only HMIP
+    inspector, say, the daily KiT cannot be held) out from Tuesday 12:00. (inspection, baseline,
+    request), solved once for every test that re-plans it."""
+    from bench.bench_replan import NOW, busiest_inspectors
+    from bench.instances import instance_tables
+    from fixtures.example import write_tables
+    from loader import load_inspection
+    from models.changes import WhatIf
+    from scheduler import solve
+
+    folder = tmp_path_factory.mktemp("week_110")
+    write_tables(instance_tables(110, seed=1), csv_dir=folder)
+    insp = load_inspection(folder)
+    baseline = solve(insp, time_limit=2, seed=5, workers=2).timetable
+    inspectorate = {i.id: i.inspectorate for i in insp.inspectors}
+    shared = [i for i in busiest_inspectors(baseline, NOW)
+              if sum(k == inspectorate[i] for k in inspectorate.values()) > 1]
+    return insp, baseline, WhatIf(drop=(shared[0],), now=NOW)

@@ -189,6 +189,34 @@ def test_change_cost_weighs_changes_against_held_sessions(change_cost, expected)
     assert result.objective == result.held_weight - change_cost * len(expected)
 
 
+def test_after_an_inspectors_dropout_the_start_is_the_repaired_baseline_when_it_beats_the_first_fit(
+        week_110_inspector_out, monkeypatch):
+    # The busiest inspector with a colleague of the same inspectorate leaves the 110-row week on
+    # Tuesday at noon. The first fit keeps every session that still fits and finds the heavy ones
+    # it broke no room; the baseline repaired (greedy.repaired: heaviest first, or fewest starts
+    # first, then whatever is left out making way) scores higher, and the search starts from it.
+    import scheduler.whatif
+
+    insp, baseline, request = week_110_inspector_out
+    starts = {}
+    real_first_fit, real_repaired = scheduler.whatif._first_fit_replan, scheduler.whatif.repaired
+
+    def first_fit(inspection, *a):
+        found = real_first_fit(inspection, *a)
+        starts["first fit"] = scheduler.whatif._replan_score(inspection, baseline, found)
+        return found
+
+    def repaired(inspection, *a, **k):
+        found = real_repaired(inspection, *a, **k)
+        starts.setdefault("repaired", scheduler.whatif._replan_score(inspection, baseline, found))  # the start's
+        return found
+    monkeypatch.setattr(scheduler.whatif, "_first_fit_replan", first_fit)
+    monkeypatch.setattr(scheduler.whatif, "repaired", repaired)
+    result = whatif(insp, baseline, request, time_limit=2, seed=5, workers=2)
+    assert starts["repaired"] > starts["first fit"]
+    assert dict(result.stats)["mended_score"] == starts["repaired"] <= result.objective
+
+
 def test_an_edit_then_a_dropout_chain_with_sequences_rising_and_diaries_following():
     after = _edited(activities={"NEW": activity("NEW", inspectors=("OF2",), attendees=("P1",), days=(THU,),
                                                   priority="low"),

@@ -340,27 +340,15 @@ def test_priority_weights_are_100_10_1(big, small, n, big_wins):
     assert held == ({"BIG"} if big_wins else {f"S{i}" for i in range(n)})
 
 
-def test_an_unproven_replan_is_reproducible_byte_for_byte(tmp_path):
+def test_an_unproven_replan_is_reproducible_byte_for_byte(week_110_inspector_out):
     # A re-plan's three searches each stop on deterministic time: with the busiest inspector out
     # of the 110-row week from Tuesday noon nothing is proven in 2 s, and two runs still agree.
-    from bench.bench_replan import NOW, busiest_inspectors
-    from bench.instances import instance_tables
     from exporters.changes import render_changes_csv
     from exporters.timetable_csv import render_timetable_csv
-    from fixtures.example import write_tables
-    from loader import load_inspection
-    from models.changes import WhatIf, changes_between
+    from models.changes import changes_between
     from scheduler.whatif import whatif
 
-    write_tables(instance_tables(110, seed=1), csv_dir=tmp_path)
-    insp = load_inspection(tmp_path)
-    baseline = solve(insp, time_limit=2, seed=5, workers=2).timetable
-    # The busiest with a colleague of the same inspectorate: without the only HMIP inspector, say,
-    # the daily KiT cannot be held.
-    inspectorate = {i.id: i.inspectorate for i in insp.inspectors}
-    shared = [i for i in busiest_inspectors(baseline, NOW)
-              if sum(k == inspectorate[i] for k in inspectorate.values()) > 1]
-    request = WhatIf(drop=(shared[0],), now=NOW)
+    insp, baseline, request = week_110_inspector_out
     runs = [whatif(insp, baseline, request, time_limit=2, seed=5, workers=2) for _ in range(2)]
     assert runs[0].status == "FEASIBLE" and not runs[0].changes_proven_minimal
     files = [(render_timetable_csv(r.timetable), render_changes_csv(changes_between(baseline, r.timetable), insp))
