@@ -5,8 +5,8 @@ edited, unavailability lifted, unavailability added), after a few people's dropo
 the busiest inspector's (where losing them leaves a must impossible, say the only HMIP inspector,
 that row says why and the next busiest is dropped instead). Each row prints the seconds, the
 status, the changes (and whether proven minimal), the musts still held, the held weight, the §4
-score (held weight - change_cost x changes) with the bound on it, and the score of the first-fit
-re-plan the search starts from.
+score (held weight - change_cost x changes) with the bound on it, and the score of the greedy
+re-plan the search starts from (scheduler.whatif._mended).
 
     python -m bench.bench_replan                       # 110 and 250 rows, 2 workers
     python -m bench.bench_replan --sizes 110 --replan-time-limit 30 --people 1
@@ -116,7 +116,7 @@ def main() -> None:
                         help="inspectors to try, busiest first, until one can drop out feasibly")
     args = parser.parse_args()
     header = ("rows", "edit", "seconds", "status", "changes", "proven minimal", "musts held", "held weight",
-              "score", "bound", "first-fit score", "target")
+              "score", "bound", "greedy re-plan score", "target")
     print(f"{args.workers} workers, re-plan limit {args.replan_time_limit:g} s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))

@@ -109,7 +109,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     held = Timetable(inspection, timetable.sessions).held_weight
     score = held - cost * changes
     offset = _score_offset(inspection, baseline, frozen)
-    # The first-fit re-plan the search starts from, for bench/ (None: it misses a must or breaks a rule).
+    # The greedy re-plan the search starts from (_mended), for bench/ (None: it misses a must or breaks a rule).
     stats = (("mended_score", offset + found.score if search is None else
               offset + search.score_of(mended) if mended_ok else None),
              ("travel_free_score", None if free is None else offset + free.score))
