@@ -78,7 +78,8 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
     """A CP-SAT solver that gives the same answer on every run: its parallel workers interleave
     deterministically, and it stops on deterministic time, `deterministic` units or else the
     calibrated equivalent of `time_limit` seconds (see deterministic_budget). Run it with
-    run_search, which drops a hint the interleaved search could crash on (_drop_unproven_hint)."""
+    run_search, which drops a hint the interleaved search could crash on (_drop_unproven_hint) and
+    sets the batch size for the model (batch_size)."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = seed
@@ -95,9 +96,9 @@ def make_solver(seed: int, workers: int, time_limit: float | None = None, determ
         # Measured on the bundled example (60 s, bench/): the full-search workers below found nothing
         # that LNS and `core` did not, while each of their turns costs a whole deterministic unit;
         # without them LNS gets more turns (3694 against 3605). Batches of 8 give LNS more turns again
-        # (3713, gap 0.8 %, in the same deterministic time).
+        # (3713, gap 0.8 %, in the same deterministic time). The batch size is set by run_search,
+        # which knows the model (batch_size: INTERLEAVE_BATCH, smaller on large models).
         p.ignore_subsolvers.extend(WEAK_FULL_SUBSOLVERS)
-        p.interleave_batch_size = INTERLEAVE_BATCH  # smaller on large models (run_search, batch_size)
     if deterministic is None and time_limit is not None:
         deterministic = deterministic_budget(time_limit, workers)
     if deterministic is not None:

@@ -109,6 +109,14 @@ def test_an_edited_window_moves_only_that_session_and_only_as_far_as_needed():
     assert list(outbox_of(_baseline(), result)) == ["INT.ics"]
 
 
+def test_the_start_keeps_an_edited_window_though_keeping_the_old_time_would_score_higher():
+    # SPEC §3.2 (inside its window). The baseline repaired keeps INT at Wednesday 09:00, no change
+    # at all, one change better than the first fit's move to 11:00 but outside the new window: the
+    # re-plan starts from the first fit, a timetable keeping every rule (else it has no start).
+    result, _ = _replan(_edited(activities={"INT": lambda a: replace(a, earliest=11 * H)}))
+    assert dict(result.stats)["mended_score"] == result.objective == result.held_weight - 4
+
+
 def test_an_edited_row_whose_session_still_keeps_every_rule_stays_exactly_as_it_was():
     after = _edited(activities={"INT": lambda a: replace(a, latest=12 * H, notes="bring the case list")})
     result, changes = _replan(after)
