@@ -2,7 +2,8 @@
 
 The phases, for speed and reproducibility:
 0. `held weight` (SPEC §4.1) on the week without the travel rule (fast: _travel_free), from the
-   first-fit timetable (what it left out making way where it can: scheduler.greedy.first_fit_start);
+   best of four first-fit timetables (what each left out making way where it can:
+   scheduler.greedy.best_first_fit_start);
    what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired).
 1. `held weight` alone on the whole week, on all workers, from the better of those two starts,
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
@@ -26,7 +27,7 @@ from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.candidates import Candidates
 from scheduler.day_by_day import day_by_day, deterministic_per_second, search_open_days
 from scheduler.explain import explain_infeasible
-from scheduler.greedy import first_fit_start, greedy_timetable, repaired
+from scheduler.greedy import best_first_fit_start, greedy_timetable, repaired
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
 from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search,
@@ -63,7 +64,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         raise Infeasible(reasons, activity_ids=(activity_id,))  # cheap: one must on its own
     built = time.monotonic() - started
     greedy = greedy_timetable(inspection, week.candidates)
-    first = first_fit_start(inspection, week.candidates, greedy)
+    first = best_first_fit_start(inspection, week.candidates, greedy)
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
     variables = len(week.model.proto.variables)
@@ -203,11 +204,14 @@ def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], 
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Phase 1 finds out why, and says so (the solver may not have run: a Stop before it began).
         return TravelFree(first, None, every_optional, False, interrupted, 0.0, False, watcher)
-    start = repaired(inspection, week.candidates, relaxed.read(solver))
-    weight = Timetable(inspection, tuple(start)).held_weight
-    holds_musts = _holds_every_must(inspection, start)
-    if not holds_musts or weight < first_weight:
-        start, weight, holds_musts = first, first_weight, _holds_every_must(inspection, first)
+    start, weight, holds_musts = first, first_weight, _holds_every_must(inspection, first)
+    if not holds_musts or solver.objective_value > first_weight:
+        # Repaired only when it found more than the start: on the 600-row week it found nothing in
+        # its budget, and the repair (making way again, any weight) took 42 s to add 2.
+        fixed = repaired(inspection, week.candidates, relaxed.read(solver))
+        fixed_weight = Timetable(inspection, tuple(fixed)).held_weight
+        if _holds_every_must(inspection, fixed) and (not holds_musts or fixed_weight >= first_weight):
+            start, weight, holds_musts = fixed, fixed_weight, True
     bound = int(round(solver.best_objective_bound))
     return TravelFree(start, int(round(solver.objective_value)), bound, holds_musts and weight >= bound,
                       interrupted, solver.deterministic_time, stopped_by_clock(solver), watcher)

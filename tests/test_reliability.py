@@ -310,7 +310,7 @@ def test_time_limit_without_every_must_says_so_and_lists_the_musts_left(monkeypa
 
     monkeypatch.setattr(solve_module, "run_search", lambda *a, **k: (cp_model.UNKNOWN, False))
     monkeypatch.setattr(solve_module, "greedy_timetable", lambda *a, **k: [])
-    monkeypatch.setattr(solve_module, "first_fit_start", lambda inspection, candidates, sessions: sessions)
+    monkeypatch.setattr(solve_module, "best_first_fit_start", lambda inspection, candidates, greedy: greedy)
     out, _ = previous
     result = solve(input_dir, out)
     assert result.exit_code == 1
