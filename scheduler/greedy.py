@@ -6,7 +6,8 @@ options first), each at the earliest start, smallest fitting room and first free
 pool members that keep every rule of SPEC §3 against what is already placed; it never moves what it
 placed. make_way then holds what it left out by moving the sessions in its way, first fit again:
 first_fit_start does so for a solve, and a re-plan's start (scheduler.whatif) for what an edit or
-dropout broke.
+dropout broke. Which free inspector a shared session takes is the `pick` (PICKS): the solve and a
+re-plan start from the best of the first fits each pick makes.
 """
 from __future__ import annotations
 
@@ -134,7 +135,6 @@ class FirstFit:
 
     def __init__(self, inspection: Inspection, pick: Pick = in_pool_order):
         self.inspection = inspection
-        self.pick = pick
         self.diary = _Diary(inspection, pick)
         self.by_activity: dict[str, list[Session]] = defaultdict(list)
         self.placed: list[Session] = []
@@ -370,7 +370,7 @@ def _musts_then_weight(inspection: Inspection, sessions: list[Session]) -> tuple
 
 
 def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
-             pinned: tuple[Session, ...] = (), change_cost: int = 0, pick: Pick = in_pool_order) -> list[Session]:
+             pinned: tuple[Session, ...] = (), change_cost: int = 0) -> list[Session]:
     """A timetable that keeps every rule, from one that may break some (the travel-free search's,
     scheduler.solve): each session stays exactly as it was where it still fits beside those kept
     before it, or else goes to its first fit, its old start tried first; then what is left out
@@ -388,15 +388,14 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
 
     pinned_ids = {s.occurrence_id for s in pinned}
     free = [s for s in sessions if s.occurrence_id not in pinned_ids]
-    tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, pinned_ids, change_cost, pick)
+    tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, pinned_ids, change_cost)
              for order in (heaviest_first, _hardest_first)]
     return max(tries, key=lambda tried: _musts_then_weight(inspection, tried))  # the first of equals
 
 
 def _kept_where_it_fits(inspection: Inspection, candidates: Candidates, sessions: list[Session], order,
-                        pinned: tuple[Session, ...], pinned_ids: set[str], change_cost: int,
-                        pick: Pick) -> list[Session]:
-    fit = FirstFit(inspection, pick)
+                        pinned: tuple[Session, ...], pinned_ids: set[str], change_cost: int) -> list[Session]:
+    fit = FirstFit(inspection)
     for session in pinned:
         fit.book(session)
     for session, options in sorted(((s, candidates[s.occurrence_id]) for s in sessions), key=order):

@@ -199,10 +199,11 @@ def test_change_cost_weighs_changes_against_held_sessions(change_cost, expected)
 
 def test_after_an_inspectors_dropout_the_start_is_the_repaired_baseline_when_it_beats_the_first_fit(
         week_110_inspector_out, monkeypatch):
-    # The busiest inspector with a colleague of the same inspectorate leaves the 110-row week on
-    # Tuesday at noon. The first fit keeps every session that still fits and finds the heavy ones
-    # it broke no room; the baseline repaired (greedy.repaired: heaviest first, or fewest starts
-    # first, then whatever is left out making way) scores higher, and the search starts from it.
+    # The busiest HMICFRS inspector leaves the 110-row week on Tuesday at noon. The first fit (in
+    # pool order) keeps every session that still fits and finds the heavy ones it broke no room;
+    # the baseline repaired (greedy.repaired: heaviest first, or fewest starts first, then whatever
+    # is left out making way) scores higher. A first fit is made with each inspector pick too
+    # (greedy.PICKS), and the search starts from the best of the five.
     import scheduler.whatif
 
     insp, baseline, request = week_110_inspector_out
@@ -211,7 +212,7 @@ def test_after_an_inspectors_dropout_the_start_is_the_repaired_baseline_when_it_
 
     def first_fit(inspection, *a):
         found = real_first_fit(inspection, *a)
-        starts["first fit"] = scheduler.whatif._replan_score(inspection, baseline, found)
+        starts[a[-1].__name__] = scheduler.whatif._replan_score(inspection, baseline, found)  # by pick
         return found
 
     def repaired(inspection, *a, **k):
@@ -221,8 +222,10 @@ def test_after_an_inspectors_dropout_the_start_is_the_repaired_baseline_when_it_
     monkeypatch.setattr(scheduler.whatif, "_first_fit_replan", first_fit)
     monkeypatch.setattr(scheduler.whatif, "repaired", repaired)
     result = whatif(insp, baseline, request, time_limit=2, seed=5, workers=2)
-    assert starts["repaired"] > starts["first fit"]
-    assert dict(result.stats)["mended_score"] == starts["repaired"] <= result.objective
+    from scheduler.greedy import PICKS
+    assert set(starts) == {pick.__name__ for pick in PICKS} | {"repaired"}  # a first fit with each pick
+    assert starts["repaired"] > starts["in_pool_order"]
+    assert dict(result.stats)["mended_score"] == max(starts.values()) <= result.objective
 
 
 def test_an_edit_then_a_dropout_chain_with_sequences_rising_and_diaries_following():
