@@ -57,8 +57,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
                if o.occurrence.id not in frozen and not o.occurrence.is_must and o.starts}
     kept = [s for oid, s in base.items() if oid not in frozen and s.activity_id not in cancelled]
     can_stay = {s.occurrence_id for s in kept if _still_fits(adjusted, candidates[s.occurrence_id], s, now)}
-    mended = _mended(adjusted, candidates, baseline, base, frozen, cancelled, now)
-    mended_ok = _holds_every_must(adjusted, candidates, mended, frozen)
+    mended, mended_ok = _mended(adjusted, candidates, baseline, base, frozen, cancelled, now)
     cost = inspection.settings.change_cost
     free = None  # the travel-free search's Found, when it ran
     try:
@@ -257,8 +256,9 @@ def _still_fits(inspection: Inspection, options: Options, s: Session, now: int) 
 
 
 def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable, base: dict[str, Session],
-            frozen: dict[str, Session], cancelled: dict[str, str], now: int) -> list[Session]:
-    """A starting point for the search: the baseline with each session the edits or dropouts broke
+            frozen: dict[str, Session], cancelled: dict[str, str], now: int) -> tuple[list[Session], bool]:
+    """A starting point for the search, and whether it holds every must and keeps every rule
+    (_holds_every_must): the baseline with each session the edits or dropouts broke
     re-placed first fit (its old start tried first, nothing before `now`) around the sessions that
     still fit, then what the lead added, first fit; what fits nowhere is left out. Hinting the raw
     baseline instead left the search repairing dozens of sessions at once (a busy inspector out on
@@ -283,8 +283,10 @@ def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable,
     starts = [_first_fit_replan(inspection, candidates, baseline, base, frozen, cancelled, now, pick) for pick in PICKS]
     starts.append(repaired(inspection, candidates, kept, pinned=tuple(frozen.values()),
                            change_cost=inspection.settings.change_cost))
-    return max(starts, key=lambda sessions: (_holds_every_must(inspection, candidates, sessions, frozen),
-                                             _replan_score(inspection, baseline, sessions)))
+    ranked = [((_holds_every_must(inspection, candidates, sessions, frozen),
+                _replan_score(inspection, baseline, sessions)), sessions) for sessions in starts]
+    (holds, _), best = max(ranked, key=lambda r: r[0])  # the first of equals
+    return best, holds
 
 
 def _replan_score(inspection: Inspection, baseline: Timetable, sessions: list[Session]) -> int:
