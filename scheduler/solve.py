@@ -2,8 +2,8 @@
 
 The phases, for speed and reproducibility:
 0. `held weight` (SPEC §4.1) on the week without the travel rule (fast: _travel_free), from the
-   best of four first-fit timetables (what each left out making way where it can:
-   scheduler.greedy.best_first_fit_start);
+   best of eight first-fit timetables (two orders, four inspector picks; what each left out making
+   way where it can: scheduler.greedy.best_first_fit_start);
    what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired).
 1. `held weight` alone on the whole week, on all workers, from the better of those two starts,
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that

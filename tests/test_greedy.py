@@ -6,8 +6,9 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
-from scheduler.greedy import (PICKS, FirstFit, best_first_fit_start, first_fit_start, greedy_timetable,
-                              in_pool_order, least_busy_in_the_week, make_way, repaired)
+from scheduler.greedy import (ORDERS, PICKS, FirstFit, best_first_fit_start, first_fit_start, fixed_high_first,
+                              greedy_timetable, in_pool_order, least_busy_in_the_week, make_way, musts_first,
+                              repaired)
 from tests.builders import activity, inspection, inspector, person, room, session, timetable
 
 
@@ -158,17 +159,50 @@ def test_two_items_of_one_inspectorate_take_two_inspectors_whatever_the_pick(pic
     assert check_timetable(tt) == []
 
 
-def test_the_solve_starts_from_the_best_of_the_first_fits_each_pick_makes():
-    """On the example the first fits of the four picks, each made way in, hold different weights
-    (3394 in pool order, 3502 at best): the solve's start is the best, and keeps every rule."""
+def test_the_solve_starts_from_the_best_of_the_first_fits_each_order_and_pick_make():
+    """On the example the first fits of the two orders with the four picks, each made way in, hold
+    different weights (3394 musts first in pool order, 3583 at best): the solve's start is the best,
+    and keeps every rule."""
     insp = load_inspection(EXAMPLE_DIR)
     candidates = Candidates(insp)
     greedy = greedy_timetable(insp, candidates)
-    weights = [Timetable(insp, tuple(first_fit_start(insp, candidates, greedy_timetable(insp, candidates, pick),
-                                                     pick))).held_weight for pick in PICKS]
+    weights = [Timetable(insp, tuple(first_fit_start(insp, candidates, greedy_timetable(insp, candidates, pick, order),
+                                                     pick, order))).held_weight for order in ORDERS for pick in PICKS]
     start = Timetable(insp, tuple(best_first_fit_start(insp, candidates, greedy)))
-    assert start.held_weight == max(weights) > weights[0]  # weights[0]: in pool order
+    assert start.held_weight == max(weights) > weights[0]  # weights[0]: musts first, in pool order
     assert [p for p in check_timetable(start) if "must" not in str(p)] == []
+
+
+def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_time():
+    """TEAM (a must of every inspector, Tue 15:00-17:00) and M (a must of OF1, only 15:30-16:30)
+    come first musts first: M at 15:30, TEAM at its earliest, 15:00. H (high, any inspector, fixed
+    Tue 14:30-15:30) then finds OF1 in TEAM, and making way fails: TEAM fits nowhere else, as L (low,
+    OF1, fixed 16:30) has its last half hour. Placing H first, TEAM goes to 16:30 and L is left out:
+    100 held against 1."""
+    tue = dict(days=(1,), fixed_day=1)
+    insp = inspection(
+        inspectors=[inspector("OF1")], people=[person(f"P{i}") for i in (1, 2, 3)],
+        rooms=[room(f"R{i}", capacity=10) for i in (1, 2, 3, 4)],
+        activities=[activity("TEAM", type="team_meeting", duration=30, all_inspectors=True, days=(1,),
+                             earliest=15 * 60, latest=17 * 60),
+                    activity("M", inspectors=("OF1",), attendees=("P1",), days=(1,), earliest=15 * 60 + 30,
+                             latest=16 * 60 + 30),
+                    activity("H", inspectorates=("any",), attendees=("P2",), priority="high",
+                             fixed_time=14 * 60 + 30, **tue),
+                    activity("L", duration=30, inspectors=("OF1",), attendees=("P3",), priority="low",
+                             fixed_time=16 * 60 + 30, **tue)])
+    candidates = Candidates(insp)
+
+    def start(order):
+        greedy = greedy_timetable(insp, candidates, in_pool_order, order)
+        return Timetable(insp, tuple(first_fit_start(insp, candidates, greedy, in_pool_order, order)))
+    musts = start(musts_first)
+    assert {s.occurrence_id: s.start for s in musts.sessions} == {"M": 15 * 60 + 30, "TEAM": 15 * 60, "L": 16 * 60 + 30}
+    fixed = start(fixed_high_first)
+    assert {s.occurrence_id: s.start for s in fixed.sessions} == {"H": 14 * 60 + 30, "M": 15 * 60 + 30,
+                                                                   "TEAM": 16 * 60 + 30}
+    assert check_timetable(fixed) == []
+    assert best_first_fit_start(insp, candidates, greedy_timetable(insp, candidates)) == list(fixed.sessions)
 
 
 def test_first_fit_keeps_after_when_the_later_session_was_placed_first():
