@@ -6,9 +6,9 @@ options first), each at the earliest start, smallest fitting room and first free
 pool members that keep every rule of SPEC §3 against what is already placed; it never moves what it
 placed. make_way then holds what it left out by moving the sessions in its way, first fit again:
 first_fit_start does so for a solve, and a re-plan's start (scheduler.whatif) for what an edit or
-dropout broke. Which free inspector a shared session takes is the `pick` (PICKS), and which
-occurrence comes first the `order` (ORDERS): the solve starts from the best of the first fits each
-order and pick make, a re-plan from the best each pick makes.
+dropout broke. Which free inspector a shared session takes is the `pick` (PICKS): the solve and a
+re-plan start from the best of the first fits each pick makes. Which occurrence comes first is the
+`order` (musts_first; the solve tries fixed_high_first as well).
 """
 from __future__ import annotations
 
@@ -145,10 +145,6 @@ def fixed_high_first(inspection: Inspection, candidates: Candidates) -> list[Opt
                                                and _RANK[o.occurrence.activity.priority] <= _RANK["high"]))
 
 
-# Which first fit is best depends on the week (held by the solve's start with each pick, the example,
-# 110, 250 and 600 rows): musts first at best 3502, 2907, 6650, 16488; fixed high first 3583, 2808,
-# 6909, 16794. So the solve starts from the best of both orders with each pick.
-ORDERS: tuple[Order, ...] = (musts_first, fixed_high_first)
 
 
 class FirstFit:
@@ -377,19 +373,19 @@ def first_fit_start(inspection: Inspection, candidates: Candidates, sessions: li
     return _left_out_make_way(fit, inspection, candidates, WORTH_MAKING_WAY, set(), 0, order)
 
 
-def best_first_fit_start(inspection: Inspection, candidates: Candidates, greedy: list[Session]) -> list[Session]:
-    """The solve's start: of the first fit starts made in each of ORDERS with each of PICKS (`greedy`
-    is the one musts first, in pool order), the one holding the most musts and then the most weight
-    (the first of equals)."""
-    def first_fit(order: Order, pick: Pick) -> list[Session]:
-        return greedy if (order, pick) == (musts_first, in_pool_order) else \
+def best_first_fit_start(inspection: Inspection, candidates: Candidates, greedy: list[Session] | None = None,
+                         order: Order = musts_first) -> list[Session]:
+    """Of the first fit starts made in `order` with each of PICKS (`greedy`, when given, is the first
+    fit in that order in pool order), the one holding the most musts and then the most weight (the
+    first of equals)."""
+    def first_fit(pick: Pick) -> list[Session]:
+        return greedy if greedy is not None and pick is in_pool_order else \
             greedy_timetable(inspection, candidates, pick, order)
-    starts = [first_fit_start(inspection, candidates, first_fit(order, pick), pick, order)
-              for order in ORDERS for pick in PICKS]
-    return max(starts, key=lambda sessions: _musts_then_weight(inspection, sessions))
+    starts = [first_fit_start(inspection, candidates, first_fit(pick), pick, order) for pick in PICKS]
+    return max(starts, key=lambda sessions: musts_then_weight(inspection, sessions))
 
 
-def _musts_then_weight(inspection: Inspection, sessions: list[Session]) -> tuple[int, int]:
+def musts_then_weight(inspection: Inspection, sessions: list[Session]) -> tuple[int, int]:
     held = {s.occurrence_id for s in sessions}
     return sum(o.id in held for o in inspection.occurrences if o.is_must), Timetable(inspection, tuple(sessions)).held_weight
 
@@ -415,7 +411,7 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
     free = [s for s in sessions if s.occurrence_id not in pinned_ids]
     tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, pinned_ids, change_cost)
              for order in (heaviest_first, _hardest_first)]
-    return max(tries, key=lambda tried: _musts_then_weight(inspection, tried))  # the first of equals
+    return max(tries, key=lambda tried: musts_then_weight(inspection, tried))  # the first of equals
 
 
 def _kept_where_it_fits(inspection: Inspection, candidates: Candidates, sessions: list[Session], order,

@@ -6,7 +6,7 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
-from scheduler.greedy import (ORDERS, PICKS, FirstFit, best_first_fit_start, first_fit_start, fixed_high_first,
+from scheduler.greedy import (PICKS, FirstFit, best_first_fit_start, first_fit_start, fixed_high_first,
                               greedy_timetable, in_pool_order, least_busy_in_the_week, make_way, musts_first,
                               repaired)
 from tests.builders import activity, inspection, inspector, person, room, session, timetable
@@ -159,17 +159,16 @@ def test_two_items_of_one_inspectorate_take_two_inspectors_whatever_the_pick(pic
     assert check_timetable(tt) == []
 
 
-def test_the_solve_starts_from_the_best_of_the_first_fits_each_order_and_pick_make():
-    """On the example the first fits of the two orders with the four picks, each made way in, hold
-    different weights (3394 musts first in pool order, 3583 at best): the solve's start is the best,
-    and keeps every rule."""
+def test_the_solve_starts_from_the_best_of_the_first_fits_each_pick_makes():
+    """On the example the first fits of the four picks, each made way in, hold different weights
+    (3394 in pool order, 3502 at best): the solve's start is the best, and keeps every rule."""
     insp = load_inspection(EXAMPLE_DIR)
     candidates = Candidates(insp)
     greedy = greedy_timetable(insp, candidates)
-    weights = [Timetable(insp, tuple(first_fit_start(insp, candidates, greedy_timetable(insp, candidates, pick, order),
-                                                     pick, order))).held_weight for order in ORDERS for pick in PICKS]
+    weights = [Timetable(insp, tuple(first_fit_start(insp, candidates, greedy_timetable(insp, candidates, pick),
+                                                     pick))).held_weight for pick in PICKS]
     start = Timetable(insp, tuple(best_first_fit_start(insp, candidates, greedy)))
-    assert start.held_weight == max(weights) > weights[0]  # weights[0]: musts first, in pool order
+    assert start.held_weight == max(weights) > weights[0]  # weights[0]: in pool order
     assert [p for p in check_timetable(start) if "must" not in str(p)] == []
 
 
@@ -202,7 +201,11 @@ def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_t
     assert {s.occurrence_id: s.start for s in fixed.sessions} == {"H": 14 * 60 + 30, "M": 15 * 60 + 30,
                                                                    "TEAM": 16 * 60 + 30}
     assert check_timetable(fixed) == []
-    assert best_first_fit_start(insp, candidates, greedy_timetable(insp, candidates)) == list(fixed.sessions)
+    assert best_first_fit_start(insp, candidates, order=fixed_high_first) == list(fixed.sessions)
+    # The solve takes it in place of what phase 0 made, when it holds more (and only then).
+    from scheduler.solve import _fixed_high_first_if_better
+    assert _fixed_high_first_if_better(insp, candidates, list(musts.sessions)) == list(fixed.sessions)
+    assert _fixed_high_first_if_better(insp, candidates, list(fixed.sessions)) == list(fixed.sessions)
 
 
 def test_first_fit_keeps_after_when_the_later_session_was_placed_first():
