@@ -4,9 +4,9 @@ The phases, for speed and reproducibility:
 0. `held weight` (SPEC §4.1) on the week without the travel rule (fast: _travel_free), from the
    best of four first-fit timetables (what each left out making way where it can:
    scheduler.greedy.best_first_fit_start);
-   what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired). Unless
-   that proved the week, the best first fit with fixed high sessions placed first takes its place
-   when it holds more (_fixed_high_first_if_better).
+   what the answer breaks of travel is then repaired first fit (scheduler.greedy.repaired). When
+   the search found nothing beyond its hint, the best first fit placing fixed high sessions first
+   takes the hint's place if it holds more (_fixed_high_first_if_better).
 1. `held weight` alone on the whole week, on all workers, from the better of those two starts,
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
    --time-limit stands for (scheduler.search.deterministic_budget) less the days' share. Their
@@ -75,7 +75,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     travel_free = _travel_free(inspection, week, first, seed=seed, workers=workers, deterministic=budget,
                                started=started, on_progress=on_progress)
     start = travel_free.start
-    if not (travel_free.proven or travel_free.interrupted):
+    if travel_free.stuck and not travel_free.interrupted:
         start = _fixed_high_first_if_better(inspection, week.candidates, start)
     start_weight = Timetable(inspection, tuple(start)).held_weight
 
@@ -182,6 +182,7 @@ class TravelFree:
     deterministic_time: float
     clock_stopped: bool
     watcher: Watcher
+    stuck: bool = False  # the search found nothing beyond its hint, nor proved it best
 
 
 def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], *, seed: int, workers: int,
@@ -218,18 +219,21 @@ def _travel_free(inspection: Inspection, week: WeekModel, first: list[Session], 
         if _holds_every_must(inspection, fixed) and (not holds_musts or fixed_weight >= first_weight):
             start, weight, holds_musts = fixed, fixed_weight, True
     bound = int(round(solver.best_objective_bound))
-    return TravelFree(start, int(round(solver.objective_value)), bound, holds_musts and weight >= bound,
-                      interrupted, solver.deterministic_time, stopped_by_clock(solver), watcher)
+    proven = holds_musts and weight >= bound
+    return TravelFree(start, int(round(solver.objective_value)), bound, proven, interrupted,
+                      solver.deterministic_time, stopped_by_clock(solver), watcher,
+                      stuck=not proven and solver.objective_value <= first_weight)
 
 
 def _fixed_high_first_if_better(inspection: Inspection, candidates: Candidates,
                                 start: list[Session]) -> list[Session]:
     """The best first fit placing musts and high sessions at a fixed time first
-    (greedy.fixed_high_first), when it holds more than `start` (phase 0's answer, or its hint).
-    On the 600-row week phase 0 finds nothing beyond its hint, 16488, and this holds 16794: the
-    team meeting of every inspector, a must free to move, no longer takes the only times of two
-    high observations. Not phase 0's hint: from it (6909 against 6650) the 250-row week ended at
-    6934, not 7140 (bench/, seed 1); there the search makes the answer, not the start."""
+    (greedy.fixed_high_first), when it holds more than `start` (phase 0's hint, which its search
+    could not better). On the 600-row week phase 0 finds nothing beyond its hint, 16488, and this
+    holds 16794: the team meeting of every inspector, a must free to move, no longer takes the only
+    times of two high observations. Where the search finds more, it makes the answer, not the start
+    (bench/, seed 1): as phase 0's hint (6909 against 6650) the 250-row week ended at 6934, not
+    7140; in place of phase 0's repaired answer the example ended at 3706, not 3715."""
     other = best_first_fit_start(inspection, candidates, order=fixed_high_first)
     if musts_then_weight(inspection, other) > musts_then_weight(inspection, start):
         return other

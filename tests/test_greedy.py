@@ -6,6 +6,7 @@ from fixtures import EXAMPLE_DIR
 from loader import load_inspection
 from models import Timetable
 from scheduler.candidates import Candidates
+from scheduler.search import Watcher
 from scheduler.greedy import (PICKS, FirstFit, best_first_fit_start, first_fit_start, fixed_high_first,
                               greedy_timetable, in_pool_order, least_busy_in_the_week, make_way, musts_first,
                               repaired)
@@ -172,7 +173,7 @@ def test_the_solve_starts_from_the_best_of_the_first_fits_each_pick_makes():
     assert [p for p in check_timetable(start) if "must" not in str(p)] == []
 
 
-def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_time():
+def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_time(monkeypatch):
     """TEAM (a must of every inspector, Tue 15:00-17:00) and M (a must of OF1, only 15:30-16:30)
     come first musts first: M at 15:30, TEAM at its earliest, 15:00. H (high, any inspector, fixed
     Tue 14:30-15:30) then finds OF1 in TEAM, and making way fails: TEAM fits nowhere else, as L (low,
@@ -202,10 +203,17 @@ def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_t
                                                                    "TEAM": 16 * 60 + 30}
     assert check_timetable(fixed) == []
     assert best_first_fit_start(insp, candidates, order=fixed_high_first) == list(fixed.sessions)
-    # The solve takes it in place of what phase 0 made, when it holds more (and only then).
-    from scheduler.solve import _fixed_high_first_if_better
+    # The solve takes it in place of phase 0's hint when phase 0 found nothing better.
+    import importlib
+
+    from scheduler.solve import TravelFree, _fixed_high_first_if_better
     assert _fixed_high_first_if_better(insp, candidates, list(musts.sessions)) == list(fixed.sessions)
     assert _fixed_high_first_if_better(insp, candidates, list(fixed.sessions)) == list(fixed.sessions)
+    solve_module = importlib.import_module("scheduler.solve")
+    for stuck, start_weight in ((True, 100), (False, 1)):
+        monkeypatch.setattr(solve_module, "_travel_free", lambda inspection, week, first, **kw: TravelFree(
+            list(musts.sessions), 1, 101, False, False, 0.0, False, Watcher(week, 0.0, None), stuck=stuck))
+        assert dict(solve_module.solve(insp, time_limit=2).stats)["start_weight"] == start_weight
 
 
 def test_first_fit_keeps_after_when_the_later_session_was_placed_first():
@@ -288,6 +296,7 @@ def test_the_travel_free_answer_is_repaired_only_when_it_holds_more_than_the_sta
     found = solve_module._travel_free(insp, week, first, seed=0, workers=2, deterministic=1.0, started=0.0,
                                       on_progress=None)
     assert len(calls) == repaired_calls
+    assert not found.stuck  # it proved the start best, or found more
     assert found.weight == 200 and Timetable(insp, tuple(found.start)).held_weight == 200
     assert (found.start == first) == (repaired_calls == 0)
     assert check_timetable(Timetable(insp, tuple(found.start))) == []
