@@ -222,7 +222,7 @@ def old_start_first(options: Options, session: Session) -> Options:
     return replace(options, starts=tuple(sorted(options.starts, key=lambda t: (t != old, t))))
 
 
-def _hardest_first(item: tuple[Session, Options]) -> tuple:
+def hardest_first(item: tuple[Session, Options]) -> tuple:
     """Musts first, fixed times first, fewest starts first (as the greedy places them), then weight,
     then id: a total order, so that a trial undone and made again takes the same steps."""
     a, starts = item[1].occurrence.activity, item[1].starts
@@ -277,7 +277,7 @@ def make_way(fit: FirstFit, candidates: Candidates, options: Options, fixed: set
                 if not others or fit.place(replace(options, starts=(t,))) is None:
                     return None
         lost = moved = 0
-        for s, other in sorted(((s, candidates[s.occurrence_id]) for s in in_way), key=_hardest_first):
+        for s, other in sorted(((s, candidates[s.occurrence_id]) for s in in_way), key=hardest_first):
             again = fit.place(old_start_first(other, s))
             if again is None:
                 if not other.occurrence.is_must:
@@ -410,7 +410,7 @@ def repaired(inspection: Inspection, candidates: Candidates, sessions: list[Sess
     pinned_ids = {s.occurrence_id for s in pinned}
     free = [s for s in sessions if s.occurrence_id not in pinned_ids]
     tries = [_kept_where_it_fits(inspection, candidates, free, order, pinned, pinned_ids, change_cost)
-             for order in (heaviest_first, _hardest_first)]
+             for order in (heaviest_first, hardest_first)]
     return max(tries, key=lambda tried: musts_then_weight(inspection, tried))  # the first of equals
 
 

@@ -33,6 +33,7 @@ from scheduler.greedy import (musts_then_weight, best_first_fit_start, fixed_hig
                               repaired)
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
+from scheduler.ruin_recreate import ruin_steps, ruined_and_recreated
 from scheduler.search import (Progress, Watcher, deterministic_budget, make_solver, run_search,
                               stopped_by_clock, time_limit_reached)
 from scheduler.unscheduled import unscheduled_reasons
@@ -47,6 +48,10 @@ TIE_BREAK_SHARE = 0.5
 # worker each: once there is a start, days gain far more than the whole-week search (see
 # LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, docs/SEARCH.md).
 DAY_BY_DAY_SHARE = 0.6
+# Of the days' share, what ruin and recreate (scheduler.ruin_recreate) takes first, in steps that
+# stand for this part of --time-limit. Measured (bench/, seed 1; the example, 110, 250, 600 rows):
+# none 3715, 2967, 7140, 16795; 0.3 3733, 2967, 7168, 16948; 0.45 3715, 2966, 7151, 16949.
+RUIN_SHARE = 0.3
 
 # Phase 1 runs only on what phase 0 left of their budget, when that is more than this part of it:
 # phase 0 then proved the week without travel and stopped early (small weeks, which phase 1 proves
@@ -118,15 +123,21 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     if objective < start_weight and holds_musts:
         # Never worse than the quick start (a search cut short can end below its own hint).
         sessions, objective = list(start), start_weight
-    searched = polished = objective
+    searched = polished = ruined = objective
     best_at = watcher.best_at
     if not proven and not interrupted:
         if searched_whole_week:  # phase 0's start was made the same way already (greedy.repaired)
             sessions, objective = _polished(inspection, week.candidates, sessions, objective)
             polished = objective
+        steps = ruin_steps(RUIN_SHARE * time_limit, len(inspection.occurrences))
+        if steps:
+            recreated = ruined_and_recreated(inspection, week.candidates, sessions, steps=steps, seed=seed)
+            if Timetable(inspection, tuple(recreated)).held_weight > objective:
+                sessions, objective = recreated, Timetable(inspection, tuple(recreated)).held_weight
+        ruined = objective
         sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
             week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
-            deterministic=DAY_BY_DAY_SHARE * time_limit * deterministic_per_second(variables) * workers)
+            deterministic=(DAY_BY_DAY_SHARE - RUIN_SHARE) * time_limit * deterministic_per_second(variables) * workers)
         spent += spent_on_days
         best_at = improved_at or best_at
         proven = objective >= bound
@@ -154,7 +165,8 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         ("travel_free_weight", travel_free.weight),
         ("start_weight", start_weight),
         ("searched_weight", searched),  # before the polish
-        ("polished_weight", polished),  # before day by day
+        ("polished_weight", polished),  # before ruin and recreate
+        ("ruined_weight", ruined),  # before day by day
         ("best_seconds", best_at),
         ("phase1_seconds", round(phase1, 3)),
         ("deterministic_time", round(spent, 3)),

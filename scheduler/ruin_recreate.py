@@ -1,0 +1,109 @@
+"""Ruin and recreate (as Timefold's and jsprit's local search do it), with first fit: one step takes
+an occurrence left out, at one of its starts, and takes out of its way the sessions holding what it
+needs then (its named inspectors, attendees and room, one inspector of each inspectorate item picked
+at random, a room at random half the time, and one more session of each of those inspectors whose
+day it would overfill). It is placed first fit; then what was taken out goes back first fit (its
+old start first), and then whatever else was left out that day. The step is kept when every must is
+still held and the held weight is no less (so equal steps wander); else it is undone exactly.
+
+The CP-SAT searches pick their neighbourhoods at random over the whole model; at 600 rows each step
+of theirs takes seconds and the days searched again gained 1 in a minute, while these steps, many
+per second, each aim at one session left out. Measured from the 600-row week's first fit (16794,
+60 s, one core): 16949. The steps come from a seeded random generator and their number is fixed by
+the caller, so the same input and seed give the same timetable on any machine.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from models import Inspection, Session
+from scheduler.candidates import DAY, Candidates, Options
+from scheduler.greedy import FirstFit, hardest_first, least_busy_that_day, musts_first, old_start_first
+
+# Steps per second of --time-limit, for a week of this many occurrences (ruin_steps): measured on
+# this project's 2-core machines, one step took about 1/700 s on the example, 1/300 s at 110 rows,
+# 1/120 s at 250 and 1/75 s at 600 (its cost grows with what is placed).
+STEP_RATE = 45_000
+
+
+def ruin_steps(seconds: float, occurrences: int) -> int:
+    """How many steps stand for `seconds` of a week with this many occurrences."""
+    return int(seconds * STEP_RATE / max(occurrences, 60))
+
+
+def ruined_and_recreated(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
+                         steps: int, seed: int) -> list[Session]:
+    """`sessions` (holding every must) after `steps` steps of ruin and recreate (module docstring):
+    never less held weight, every rule kept as first fit keeps them. The sessions in the
+    inspection's order."""
+    fit = FirstFit(inspection, least_busy_that_day)
+    for s in sessions:
+        fit.book(s)
+    rng = random.Random(seed)
+    weight = {o.id: (0 if o.is_must else o.activity.weight) for o in inspection.occurrences}
+    musts = {o.id for o in inspection.occurrences if o.is_must}
+    inspectorate = {i.id: i.inspectorate for i in inspection.inspectors}
+    cap = inspection.settings.max_inspector_contact_minutes
+    in_order = [o for o in musts_first(inspection, candidates) if o.starts]
+    held = {s.occurrence_id for s in fit.placed}
+    current = sum(weight[oid] for oid in held)
+    for _ in range(steps):
+        left = [o for o in in_order if o.occurrence.id not in held]
+        if not left:
+            break
+        target = rng.choices(left, weights=[weight[o.occurrence.id] or 1 for o in left])[0]
+        t = rng.choice(target.starts)
+        mark = fit.mark()
+        out = _ruin(fit, target, t, rng, inspectorate, cap)
+        fit.place(replace(target, starts=(t,)))
+        for s, options in sorted(((s, candidates[s.occurrence_id]) for s in out), key=hardest_first):
+            fit.place(old_start_first(options, s))
+        now_held = {s.occurrence_id for s in fit.placed}
+        if musts <= now_held:
+            day = t // DAY
+            for options in left:
+                if options.occurrence.id not in now_held and day in options.days:
+                    if fit.place(replace(options, starts=tuple(x for x in options.starts if x // DAY == day))):
+                        now_held.add(options.occurrence.id)
+            new = sum(weight[oid] for oid in now_held)
+            if new >= current:
+                held, current = now_held, new
+                continue
+        fit.undo(mark)
+    by_id = {s.occurrence_id: s for s in fit.placed}
+    return [by_id[o.id] for o in inspection.occurrences if o.id in by_id]
+
+
+def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectorate: dict[str, str],
+          cap: int) -> list[Session]:
+    """Take out of the way of `target` at start t what it needs then (module docstring): the
+    sessions taken out."""
+    activity = target.occurrence.activity
+    day, begin, end = t // DAY, t % DAY, t % DAY + target.duration
+    needs = set(target.named_inspectors) | set(target.all_inspectors) | set(target.named_attendees)
+    if activity.room:
+        needs.add(activity.room)
+    chosen: list[str] = []
+    for item in activity.inspectorates:
+        pool = [i for i in target.inspector_pool if (item == "any" or inspectorate[i] == item) and i not in chosen]
+        if pool:
+            chosen.append(rng.choice(pool))
+    needs.update(chosen)
+    rooms = [r.id for r in target.rooms if not r.virtual]
+    if rooms and not activity.room and rng.random() < 0.5:
+        needs.add(rng.choice(rooms))
+    out = {s.occurrence_id: s for s in fit.placed
+           if s.day == day and s.start < end and begin < s.end and needs & ({*s.everyone, s.room_id})}
+    # An inspector whose day the target would overfill gives up one more session that day.
+    for i in [*target.named_inspectors, *chosen]:
+        minutes = fit.diary.day_minutes[(i, day)] - sum(s.end - s.start for s in out.values() if i in s.inspector_ids)
+        if minutes + target.duration > cap:
+            theirs = [s for s in fit.placed if s.day == day and i in s.inspector_ids and s.occurrence_id not in out]
+            if theirs:
+                s = rng.choice(theirs)
+                out[s.occurrence_id] = s
+    taken = [out[oid] for oid in sorted(out)]
+    for s in taken:
+        fit.unbook(s)
+    return taken
