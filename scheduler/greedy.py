@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from models import Inspection, Session, Timetable
 from models.changes import change_kind
-from models.inspection import DAYS, PRACTITIONER_ONLY_TYPES, PRIORITIES
+from models.inspection import PRACTITIONER_ONLY_TYPES, PRIORITIES
 from scheduler.candidates import DAY, Candidates, Options
 
 
@@ -61,6 +61,7 @@ class _Diary:
     pick: Pick = in_pool_order
     busy: dict[tuple[str, int], list[tuple[int, int, str | None]]] = field(default_factory=lambda: defaultdict(list))
     day_minutes: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    _week_minutes: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # kept as booked: asked often
     day_sessions: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
     _choices: dict[tuple, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
@@ -77,7 +78,7 @@ class _Diary:
         return self._choices[key]
 
     def week_minutes(self, inspector: str) -> int:
-        return sum(self.day_minutes[(inspector, day)] for day in range(len(DAYS)))
+        return self._week_minutes[inspector]
 
     def free(self, resource: str, start: int, end: int, site: str | None) -> bool:
         day = start // DAY
@@ -116,6 +117,7 @@ class _Diary:
             self.busy[(resource, day)].remove((start, end, site))
         if is_inspector:
             self.day_minutes[(resource, day)] += sign * (end - start)
+            self._week_minutes[resource] += sign * (end - start)
         else:
             self.day_sessions[(resource, day)] += sign
 

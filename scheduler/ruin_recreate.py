@@ -8,22 +8,24 @@ still held and the held weight is no less (so equal steps wander); else it is un
 
 The CP-SAT searches pick their neighbourhoods at random over the whole model; at 600 rows each step
 of theirs takes seconds and the days searched again gained 1 in a minute, while these steps, many
-per second, each aim at one session left out. Measured from the 600-row week's first fit (16794,
-60 s, one core): 16949. The steps come from a seeded random generator and their number is fixed by
+per second, each aim at one session left out. Measured from the 600-row week's first fit (16794):
+16948 after 3000 steps (24 s). The steps come from a seeded random generator and their number is fixed by
 the caller, so the same input and seed give the same timetable on any machine.
 """
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 
 from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.greedy import FirstFit, hardest_first, least_busy_that_day, musts_first, old_start_first
 
-# Steps per second of --time-limit, for a week of this many occurrences (ruin_steps): measured on
-# this project's 2-core machines, one step took about 1/700 s on the example, 1/300 s at 110 rows,
-# 1/120 s at 250 and 1/75 s at 600 (its cost grows with what is placed).
+# Steps per second of --time-limit, for a week of this many occurrences (ruin_steps): a step takes
+# longer the more is placed. Measured on this project's 2-core machines, about 1/1200 s on the
+# example, 1/700 s at 110 rows, 1/380 s at 250 and 1/130 s at 600; so the steps take well under the
+# seconds they stand for. Twice as many gained 1 more at 600 rows (16948 -> 16949).
 STEP_RATE = 45_000
 
 
@@ -33,21 +35,26 @@ def ruin_steps(seconds: float, occurrences: int) -> int:
 
 
 def ruined_and_recreated(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
-                         steps: int, seed: int) -> list[Session]:
+                         steps: int, seed: int, fixed: frozenset[str] = frozenset(),
+                         score: Callable[[list[Session]], int] | None = None) -> list[Session]:
     """`sessions` (holding every must) after `steps` steps of ruin and recreate (module docstring):
-    never less held weight, every rule kept as first fit keeps them. The sessions in the
-    inspection's order."""
+    never a lower `score` (the held weight unless given: a re-plan's is SPEC §4's), every rule kept
+    as first fit keeps them; the `fixed` sessions (a re-plan's past) never taken out. The sessions
+    in the inspection's order."""
     fit = FirstFit(inspection, least_busy_that_day)
     for s in sessions:
         fit.book(s)
     rng = random.Random(seed)
     weight = {o.id: (0 if o.is_must else o.activity.weight) for o in inspection.occurrences}
-    musts = {o.id for o in inspection.occurrences if o.is_must}
+    musts = {o.occurrence.id for o in candidates if o.occurrence.is_must and o.starts}
     inspectorate = {i.id: i.inspectorate for i in inspection.inspectors}
     cap = inspection.settings.max_inspector_contact_minutes
     in_order = [o for o in musts_first(inspection, candidates) if o.starts]
+
+    def value(held: set[str]) -> int:
+        return sum(weight[oid] for oid in held) if score is None else score(fit.placed)
     held = {s.occurrence_id for s in fit.placed}
-    current = sum(weight[oid] for oid in held)
+    current = value(held)
     for _ in range(steps):
         left = [o for o in in_order if o.occurrence.id not in held]
         if not left:
@@ -55,10 +62,12 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
         target = rng.choices(left, weights=[weight[o.occurrence.id] or 1 for o in left])[0]
         t = rng.choice(target.starts)
         mark = fit.mark()
-        out = _ruin(fit, target, t, rng, inspectorate, cap)
+        out = _ruin(fit, target, t, rng, inspectorate, cap, fixed)
         fit.place(replace(target, starts=(t,)))
         for s, options in sorted(((s, candidates[s.occurrence_id]) for s in out), key=hardest_first):
-            fit.place(old_start_first(options, s))
+            # In a re-plan, a session exactly as it was is no change (a solve re-places it afresh).
+            if score is None or not fit.place(options.held_as(s)):
+                fit.place(old_start_first(options, s))
         now_held = {s.occurrence_id for s in fit.placed}
         if musts <= now_held:
             day = t // DAY
@@ -66,7 +75,7 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
                 if options.occurrence.id not in now_held and day in options.days:
                     if fit.place(replace(options, starts=tuple(x for x in options.starts if x // DAY == day))):
                         now_held.add(options.occurrence.id)
-            new = sum(weight[oid] for oid in now_held)
+            new = value(now_held)
             if new >= current:
                 held, current = now_held, new
                 continue
@@ -76,7 +85,7 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
 
 
 def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectorate: dict[str, str],
-          cap: int) -> list[Session]:
+          cap: int, fixed: frozenset[str]) -> list[Session]:
     """Take out of the way of `target` at start t what it needs then (module docstring): the
     sessions taken out."""
     activity = target.occurrence.activity
@@ -93,13 +102,14 @@ def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectora
     rooms = [r.id for r in target.rooms if not r.virtual]
     if rooms and not activity.room and rng.random() < 0.5:
         needs.add(rng.choice(rooms))
-    out = {s.occurrence_id: s for s in fit.placed
-           if s.day == day and s.start < end and begin < s.end and needs & ({*s.everyone, s.room_id})}
+    out = {s.occurrence_id: s for s in fit.placed if s.occurrence_id not in fixed
+           and s.day == day and s.start < end and begin < s.end and needs & ({*s.everyone, s.room_id})}
     # An inspector whose day the target would overfill gives up one more session that day.
     for i in [*target.named_inspectors, *chosen]:
         minutes = fit.diary.day_minutes[(i, day)] - sum(s.end - s.start for s in out.values() if i in s.inspector_ids)
         if minutes + target.duration > cap:
-            theirs = [s for s in fit.placed if s.day == day and i in s.inspector_ids and s.occurrence_id not in out]
+            theirs = [s for s in fit.placed if s.day == day and i in s.inspector_ids
+                      and s.occurrence_id not in out and s.occurrence_id not in fixed]
             if theirs:
                 s = rng.choice(theirs)
                 out[s.occurrence_id] = s
