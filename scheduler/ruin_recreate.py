@@ -15,7 +15,6 @@ the caller, so the same input and seed give the same timetable on any machine.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import replace
 
 from models import Inspection, Session
@@ -35,26 +34,21 @@ def ruin_steps(seconds: float, occurrences: int) -> int:
 
 
 def ruined_and_recreated(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
-                         steps: int, seed: int, fixed: frozenset[str] = frozenset(),
-                         score: Callable[[list[Session]], int] | None = None) -> list[Session]:
+                         steps: int, seed: int) -> list[Session]:
     """`sessions` (holding every must) after `steps` steps of ruin and recreate (module docstring):
-    never a lower `score` (the held weight unless given: a re-plan's is SPEC §4's), every rule kept
-    as first fit keeps them; the `fixed` sessions (a re-plan's past) never taken out. The sessions
-    in the inspection's order."""
+    never less held weight, every rule kept as first fit keeps them. The sessions in the
+    inspection's order."""
     fit = FirstFit(inspection, least_busy_that_day)
     for s in sessions:
         fit.book(s)
     rng = random.Random(seed)
     weight = {o.id: (0 if o.is_must else o.activity.weight) for o in inspection.occurrences}
-    musts = {o.occurrence.id for o in candidates if o.occurrence.is_must and o.starts}
+    musts = {o.id for o in inspection.occurrences if o.is_must}
     inspectorate = {i.id: i.inspectorate for i in inspection.inspectors}
     cap = inspection.settings.max_inspector_contact_minutes
     in_order = [o for o in musts_first(inspection, candidates) if o.starts]
-
-    def value(held: set[str]) -> int:
-        return sum(weight[oid] for oid in held) if score is None else score(fit.placed)
     held = {s.occurrence_id for s in fit.placed}
-    current = value(held)
+    current = sum(weight[oid] for oid in held)
     for _ in range(steps):
         left = [o for o in in_order if o.occurrence.id not in held]
         if not left:
@@ -62,12 +56,10 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
         target = rng.choices(left, weights=[weight[o.occurrence.id] or 1 for o in left])[0]
         t = rng.choice(target.starts)
         mark = fit.mark()
-        out = _ruin(fit, target, t, rng, inspectorate, cap, fixed)
+        out = _ruin(fit, target, t, rng, inspectorate, cap)
         fit.place(replace(target, starts=(t,)))
         for s, options in sorted(((s, candidates[s.occurrence_id]) for s in out), key=hardest_first):
-            # In a re-plan, a session exactly as it was is no change (a solve re-places it afresh).
-            if score is None or not fit.place(options.held_as(s)):
-                fit.place(old_start_first(options, s))
+            fit.place(old_start_first(options, s))
         now_held = {s.occurrence_id for s in fit.placed}
         if musts <= now_held:
             day = t // DAY
@@ -75,7 +67,7 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
                 if options.occurrence.id not in now_held and day in options.days:
                     if fit.place(replace(options, starts=tuple(x for x in options.starts if x // DAY == day))):
                         now_held.add(options.occurrence.id)
-            new = value(now_held)
+            new = sum(weight[oid] for oid in now_held)
             if new >= current:
                 held, current = now_held, new
                 continue
@@ -85,7 +77,7 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
 
 
 def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectorate: dict[str, str],
-          cap: int, fixed: frozenset[str]) -> list[Session]:
+          cap: int) -> list[Session]:
     """Take out of the way of `target` at start t what it needs then (module docstring): the
     sessions taken out."""
     activity = target.occurrence.activity
@@ -102,14 +94,13 @@ def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectora
     rooms = [r.id for r in target.rooms if not r.virtual]
     if rooms and not activity.room and rng.random() < 0.5:
         needs.add(rng.choice(rooms))
-    out = {s.occurrence_id: s for s in fit.placed if s.occurrence_id not in fixed
-           and s.day == day and s.start < end and begin < s.end and needs & ({*s.everyone, s.room_id})}
+    out = {s.occurrence_id: s for s in fit.placed
+           if s.day == day and s.start < end and begin < s.end and needs & ({*s.everyone, s.room_id})}
     # An inspector whose day the target would overfill gives up one more session that day.
     for i in [*target.named_inspectors, *chosen]:
         minutes = fit.diary.day_minutes[(i, day)] - sum(s.end - s.start for s in out.values() if i in s.inspector_ids)
         if minutes + target.duration > cap:
-            theirs = [s for s in fit.placed if s.day == day and i in s.inspector_ids
-                      and s.occurrence_id not in out and s.occurrence_id not in fixed]
+            theirs = [s for s in fit.placed if s.day == day and i in s.inspector_ids and s.occurrence_id not in out]
             if theirs:
                 s = rng.choice(theirs)
                 out[s.occurrence_id] = s
