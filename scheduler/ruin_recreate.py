@@ -20,6 +20,7 @@ from dataclasses import replace
 from models import Inspection, Session
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.greedy import FirstFit, hardest_first, least_busy_that_day, musts_first, old_start_first
+from scheduler.search import stop_requested
 
 # Steps per second of --time-limit, for a week of this many occurrences (ruin_steps): a step takes
 # longer the more is placed. Measured on this project's 2-core machines, about 1/1200 s on the
@@ -34,10 +35,13 @@ def ruin_steps(seconds: float, occurrences: int) -> int:
 
 
 def ruined_and_recreated(inspection: Inspection, candidates: Candidates, sessions: list[Session], *,
-                         steps: int, seed: int) -> list[Session]:
+                         steps: int, seed: int, on_gain: Callable[[int, int], None] | None = None
+                         ) -> tuple[list[Session], bool]:
     """`sessions` (holding every must) after `steps` steps of ruin and recreate (module docstring):
-    never less held weight, every rule kept as first fit keeps them. The sessions in the
-    inspection's order."""
+    never less held weight, every rule kept as first fit keeps them; the sessions in the
+    inspection's order, and whether Ctrl-C or Stop (scheduler.search.stoppable) ended the steps
+    early, keeping the timetable of the last step kept. `on_gain(held weight, sessions)` is told
+    of each gain."""
     fit = FirstFit(inspection, least_busy_that_day)
     for s in sessions:
         fit.book(s)
@@ -47,33 +51,52 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
     inspectorate = {i.id: i.inspectorate for i in inspection.inspectors}
     cap = inspection.settings.max_inspector_contact_minutes
     in_order = [o for o in musts_first(inspection, candidates) if o.starts]
-    held = {s.occurrence_id for s in fit.placed}
+    kept = list(fit.placed)  # as the last step kept it: what Ctrl-C leaves, whatever it cut short
+    held = {s.occurrence_id for s in kept}
     current = sum(weight[oid] for oid in held)
-    for _ in range(steps):
-        left = [o for o in in_order if o.occurrence.id not in held]
-        if not left:
-            break
-        target = rng.choices(left, weights=[weight[o.occurrence.id] or 1 for o in left])[0]
-        t = rng.choice(target.starts)
-        mark = fit.mark()
-        out = _ruin(fit, target, t, rng, inspectorate, cap)
-        fit.place(replace(target, starts=(t,)))
-        for s, options in sorted(((s, candidates[s.occurrence_id]) for s in out), key=hardest_first):
-            fit.place(old_start_first(options, s))
-        now_held = {s.occurrence_id for s in fit.placed}
-        if musts <= now_held:
-            day = t // DAY
-            for options in left:
-                if options.occurrence.id not in now_held and day in options.days:
-                    if fit.place(replace(options, starts=tuple(x for x in options.starts if x // DAY == day))):
-                        now_held.add(options.occurrence.id)
-            new = sum(weight[oid] for oid in now_held)
-            if new >= current:
-                held, current = now_held, new
-                continue
+    interrupted = False
+    try:
+        for _ in range(steps):
+            left = [o for o in in_order if o.occurrence.id not in held]
+            if not left or stop_requested():
+                interrupted = bool(left)
+                break
+            if _step(fit, left, candidates, rng, inspectorate, cap, musts, weight, current) >= current:
+                kept = list(fit.placed)
+                held = {s.occurrence_id for s in kept}
+                gained, current = current, sum(weight[oid] for oid in held)
+                if on_gain is not None and current > gained:
+                    on_gain(current, len(kept))
+    except KeyboardInterrupt:
+        interrupted = True
+    by_id = {s.occurrence_id: s for s in kept}
+    return [by_id[o.id] for o in inspection.occurrences if o.id in by_id], interrupted
+
+
+def _step(fit: FirstFit, left: list[Options], candidates: Candidates, rng: random.Random,
+          inspectorate: dict[str, str], cap: int, musts: set[str], weight: dict[str, int], current: int) -> int:
+    """One step (module docstring) on `fit`, holding `current` weight: the held weight it makes
+    (-1: it lost a must), `fit` left as it was when that is less."""
+    target = rng.choices(left, weights=[weight[o.occurrence.id] or 1 for o in left])[0]
+    t = rng.choice(target.starts)
+    mark = fit.mark()
+    out = _ruin(fit, target, t, rng, inspectorate, cap)
+    fit.place(replace(target, starts=(t,)))
+    for s, options in sorted(((s, candidates[s.occurrence_id]) for s in out), key=hardest_first):
+        fit.place(old_start_first(options, s))
+    now_held = {s.occurrence_id for s in fit.placed}
+    if not musts <= now_held:
         fit.undo(mark)
-    by_id = {s.occurrence_id: s for s in fit.placed}
-    return [by_id[o.id] for o in inspection.occurrences if o.id in by_id]
+        return -1
+    day = t // DAY
+    for options in left:
+        if options.occurrence.id not in now_held and day in options.days:
+            if fit.place(replace(options, starts=tuple(x for x in options.starts if x // DAY == day))):
+                now_held.add(options.occurrence.id)
+    new = sum(weight[oid] for oid in now_held)
+    if new < current:
+        fit.undo(mark)
+    return new
 
 
 def _ruin(fit: FirstFit, target: Options, t: int, rng: random.Random, inspectorate: dict[str, str],

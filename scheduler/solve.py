@@ -9,11 +9,12 @@ The phases, for speed and reproducibility:
    takes the hint's place if it holds more (_fixed_high_first_if_better).
 1. `held weight` alone on the whole week, on all workers, from the better of those two starts,
    with what phase 0 left of their budget (LEFT_FOR_PHASE_1): the deterministic budget that
-   --time-limit stands for (scheduler.search.deterministic_budget) less the days' share. Their
+   --time-limit stands for (scheduler.search.deterministic_budget) less IMPROVING_SHARE. Their
    workers interleave deterministically, so the answer is the same every run, proven or not.
-2. Unless proven: what phase 1's answer left out makes way where it can (_polished), and each
-   day is searched again with the other four held as they are (scheduler.day_by_day), one worker
-   per day and as many days at once as there are workers, for DAY_BY_DAY_SHARE of the time limit.
+2. Unless proven: what phase 1's answer left out makes way where it can (_polished); steps of
+   ruin and recreate (scheduler.ruin_recreate) for RUIN_SHARE of the time limit; then each day is
+   searched again with the other four held as they are (scheduler.day_by_day), one worker per day
+   and as many days at once as there are workers, for the rest of IMPROVING_SHARE.
 3. When the answer is proven optimal: the held weight is fixed at that optimum and the
    tie-breakers of §4.2 are optimised by ONE worker with what is left of the deterministic budget.
 """
@@ -29,7 +30,7 @@ from models import Infeasible, Inspection, Session, SolveResult, Timetable
 from scheduler.candidates import Candidates
 from scheduler.day_by_day import day_by_day, deterministic_per_second, search_open_days
 from scheduler.explain import explain_infeasible
-from scheduler.greedy import (musts_then_weight, best_first_fit_start, fixed_high_first, greedy_timetable,
+from scheduler.greedy import (best_first_fit_start, fixed_high_first, greedy_timetable, musts_then_weight,
                               repaired)
 from scheduler.objective import tie_break_terms, total
 from scheduler.precheck import impossible_musts
@@ -44,13 +45,14 @@ from scheduler.week_model import WeekModel
 # 40-row week, 0.5 and 2.0 found the same tie-break value, so the shorter one.
 TIE_BREAK_DETERMINISTIC_TIME = 0.5
 TIE_BREAK_SHARE = 0.5
-# The day-by-day searches' share of --time-limit (scheduler.day_by_day), `workers` days at once, one
-# worker each: once there is a start, days gain far more than the whole-week search (see
-# LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, docs/SEARCH.md).
-DAY_BY_DAY_SHARE = 0.6
-# Of the days' share, what ruin and recreate (scheduler.ruin_recreate) takes first, in steps that
-# stand for this part of --time-limit. Measured (bench/, seed 1; the example, 110, 250, 600 rows):
-# none 3715, 2967, 7140, 16795; 0.3 3733, 2967, 7168, 16948; 0.45 3715, 2966, 7151, 16949.
+# The share of --time-limit for improving the start (phase 2), the rest being phase 0's: once there
+# is a start, steps aimed at what is left out, and days searched again, gain far more than the
+# whole-week search (see LEFT_FOR_PHASE_1; the days added 40-110 on bench/'s weeks, docs/SEARCH.md).
+IMPROVING_SHARE = 0.6
+# Of it, what ruin and recreate (scheduler.ruin_recreate) takes first, in steps that stand for this
+# part of --time-limit; the days search the rest. Measured (bench/, seed 1; the example, 110, 250 and
+# 600 rows): all to the days 3715, 2967, 7140, 16795; 0.3 3733, 2967, 7168, 16948; 0.45 3715, 2966,
+# 7151, 16949. At 600 rows the steps gain 153 where the days gained 1.
 RUIN_SHARE = 0.3
 
 # Phase 1 runs only on what phase 0 left of their budget, when that is more than this part of it:
@@ -76,7 +78,7 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
     # The whole limit, not what the clock leaves of it after building: the budget must not depend
     # on how fast this machine built the model, or two runs would search for different lengths.
     variables = len(week.model.proto.variables)
-    budget = (1 - DAY_BY_DAY_SHARE) * deterministic_budget(time_limit, workers)
+    budget = (1 - IMPROVING_SHARE) * deterministic_budget(time_limit, workers)
     travel_free = _travel_free(inspection, week, first, seed=seed, workers=workers, deterministic=budget,
                                started=started, on_progress=on_progress)
     start = travel_free.start
@@ -129,17 +131,16 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
         if searched_whole_week:  # phase 0's start was made the same way already (greedy.repaired)
             sessions, objective = _polished(inspection, week.candidates, sessions, objective)
             polished = objective
-        steps = ruin_steps(RUIN_SHARE * time_limit, len(inspection.occurrences))
-        if steps:
-            recreated = ruined_and_recreated(inspection, week.candidates, sessions, steps=steps, seed=seed)
-            if Timetable(inspection, tuple(recreated)).held_weight > objective:
-                sessions, objective = recreated, Timetable(inspection, tuple(recreated)).held_weight
-        ruined = objective
-        sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
-            week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
-            deterministic=(DAY_BY_DAY_SHARE - RUIN_SHARE) * time_limit * deterministic_per_second(variables) * workers)
-        spent += spent_on_days
-        best_at = improved_at or best_at
+        sessions, objective, recreated_at, interrupted = _ruined_and_recreated(
+            inspection, week.candidates, sessions, objective, bound, seed=seed, started=started,
+            on_progress=on_progress, seconds=RUIN_SHARE * time_limit)
+        ruined, best_at = objective, recreated_at or best_at
+        if not interrupted:
+            sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
+                week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
+                deterministic=(IMPROVING_SHARE - RUIN_SHARE) * time_limit * deterministic_per_second(variables) * workers)
+            spent += spent_on_days
+            best_at = improved_at or best_at
         proven = objective >= bound
 
     if proven and not interrupted:
@@ -263,6 +264,27 @@ def _polished(inspection: Inspection, candidates: Candidates, sessions: list[Ses
     if better > weight and _holds_every_must(inspection, polished):
         return polished, better
     return sessions, weight
+
+
+def _ruined_and_recreated(inspection: Inspection, candidates: Candidates, sessions: list[Session], weight: int,
+                          bound: int, *, seed: int, started: float, on_progress: Progress | None, seconds: float):
+    """Phase 2's steps of ruin and recreate (scheduler.ruin_recreate), as many as `seconds` of the
+    time limit stand for: the timetable, its held weight, when (s) the last gain came (None: none
+    did) and whether Ctrl-C or Stop came. The progress line shows each gain against the bound."""
+    gained_at = None
+
+    def gain(held_weight: int, held: int) -> None:
+        nonlocal gained_at
+        gained_at = round(time.monotonic() - started, 3)
+        if on_progress is not None:
+            on_progress(gained_at, held_weight, bound, held)
+    steps = ruin_steps(seconds, len(inspection.occurrences))
+    recreated, interrupted = ruined_and_recreated(inspection, candidates, sessions, steps=steps, seed=seed,
+                                                  on_gain=gain)
+    better = Timetable(inspection, tuple(recreated)).held_weight
+    if better > weight:
+        return recreated, better, gained_at, interrupted
+    return sessions, weight, None, interrupted
 
 
 def _day_by_day(week: WeekModel, sessions: list[Session], bound: int, *, seed: int, started: float,

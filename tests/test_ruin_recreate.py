@@ -34,7 +34,9 @@ def test_a_high_session_takes_the_minutes_of_a_low_one_elsewhere_in_the_inspecto
         fit.book(s)
     # Making way looks only at what is near H's time: nothing is, and H stays out.
     assert make_way(fit, candidates, candidates["H"], set(), depth=1, worth=100) is None
-    recreated = Timetable(insp, tuple(ruined_and_recreated(insp, candidates, lows, steps=20, seed=0)))
+    sessions, interrupted = ruined_and_recreated(insp, candidates, lows, steps=20, seed=0)
+    recreated = Timetable(insp, tuple(sessions))
+    assert not interrupted
     assert check_timetable(recreated) == []
     assert recreated.held_weight == 101 and recreated.session("H") is not None
     assert sum(recreated.session(oid) is not None for oid in ("L1", "L2")) == 1
@@ -46,8 +48,8 @@ def test_ruin_and_recreate_of_the_example_never_loses_weight_or_a_must_and_is_re
     start = greedy_timetable(insp, candidates)
     held = {s.occurrence_id for s in start}
     assert all(o.id in held for o in insp.occurrences if o.is_must)  # the step keeps musts held
-    once = ruined_and_recreated(insp, candidates, start, steps=300, seed=3)
-    assert once == ruined_and_recreated(insp, candidates, start, steps=300, seed=3)
+    once, _ = ruined_and_recreated(insp, candidates, start, steps=300, seed=3)
+    assert once == ruined_and_recreated(insp, candidates, start, steps=300, seed=3)[0]
     recreated = Timetable(insp, tuple(once))
     assert recreated.held_weight > Timetable(insp, tuple(start)).held_weight
     assert check_timetable(recreated) == []
@@ -55,9 +57,48 @@ def test_ruin_and_recreate_of_the_example_never_loses_weight_or_a_must_and_is_re
 
 def test_no_steps_give_the_timetable_back_as_it_was():
     insp, lows = _full_day_before_a_high_session()
-    assert ruined_and_recreated(insp, Candidates(insp), lows[::-1], steps=0, seed=0) == lows
+    assert ruined_and_recreated(insp, Candidates(insp), lows[::-1], steps=0, seed=0) == (lows, False)
 
 
 def test_the_steps_stand_for_seconds_of_the_time_limit_fewer_on_a_larger_week():
     assert ruin_steps(0.0, 100) == 0
     assert ruin_steps(18, 100) > ruin_steps(18, 600) > 0
+
+
+def test_a_stop_ends_the_steps_and_keeps_the_timetable_of_the_last_step_kept():
+    """The workbench's Stop (scheduler.search.stoppable) reaches the steps as it reaches a search:
+    pressed after the first gain, the steps end with that gain kept."""
+    import threading
+
+    from scheduler.search import stoppable
+    insp = load_inspection(EXAMPLE_DIR)
+    candidates = Candidates(insp)
+    start = greedy_timetable(insp, candidates)
+    stop, gains = threading.Event(), []
+
+    def on_gain(weight, held):
+        gains.append(weight)
+        stop.set()
+    with stoppable(stop):
+        sessions, interrupted = ruined_and_recreated(insp, candidates, start, steps=100_000, seed=3, on_gain=on_gain)
+    assert interrupted and len(gains) == 1
+    assert Timetable(insp, tuple(sessions)).held_weight == gains[0]
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
+
+
+def test_ctrl_c_ends_the_steps_and_keeps_the_timetable_of_the_last_step_kept():
+    import os
+    import signal
+    insp = load_inspection(EXAMPLE_DIR)
+    candidates = Candidates(insp)
+    gains = []
+
+    def on_gain(weight, held):
+        gains.append(weight)
+        if len(gains) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+    sessions, interrupted = ruined_and_recreated(insp, candidates, greedy_timetable(insp, candidates),
+                                                 steps=100_000, seed=3, on_gain=on_gain)
+    assert interrupted and len(gains) == 2
+    assert Timetable(insp, tuple(sessions)).held_weight == gains[-1]
+    assert check_timetable(Timetable(insp, tuple(sessions))) == []
