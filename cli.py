@@ -44,7 +44,7 @@ def search_options(time_help: str, time_limit: float = 60.0, workers: int | None
             click.option("--time-limit", type=SECONDS, default=time_limit, show_default=True,
                          help=time_help),
             click.option("--seed", type=SEED, default=0, show_default=True,
-                         help="The same input, seed and options give the same answer once proven."),
+                         help="The same input, seed and options give the same timetable, proven or not."),
             click.option("--workers", type=WORKERS, default=workers, show_default=workers is not None,
                          help=workers_help),
         )):
