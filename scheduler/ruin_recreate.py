@@ -9,12 +9,13 @@ still held and the held weight is no less (so equal steps wander); else it is un
 The CP-SAT searches pick their neighbourhoods at random over the whole model; at 600 rows each step
 of theirs takes seconds and the days searched again gained 1 in a minute, while these steps, many
 per second, each aim at one session left out. Measured from the 600-row week's first fit (16794):
-16948 after 3000 steps (24 s). The steps come from a seeded random generator and their number is fixed by
-the caller, so the same input and seed give the same timetable on any machine.
+16948 after 3000 steps (24 s). The steps come from a seeded random generator and their number is
+fixed by the caller, so the same input and seed give the same timetable on any machine.
 """
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 
 from models import Inspection, Session

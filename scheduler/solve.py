@@ -136,9 +136,10 @@ def solve(inspection: Inspection, *, time_limit: float = 60.0, seed: int = 0, wo
             on_progress=on_progress, seconds=RUIN_SHARE * time_limit)
         ruined, best_at = objective, recreated_at or best_at
         if not interrupted:
+            days = (IMPROVING_SHARE - RUIN_SHARE) * time_limit * deterministic_per_second(variables) * workers
             sessions, objective, spent_on_days, improved_at, interrupted = _day_by_day(
                 week, sessions, bound, seed=seed, started=started, on_progress=on_progress, parallel=workers,
-                deterministic=(IMPROVING_SHARE - RUIN_SHARE) * time_limit * deterministic_per_second(variables) * workers)
+                deterministic=days)
             spent += spent_on_days
             best_at = improved_at or best_at
         proven = objective >= bound

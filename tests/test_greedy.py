@@ -197,7 +197,8 @@ def test_a_fixed_high_session_placed_before_a_must_free_to_move_keeps_its_only_t
         greedy = greedy_timetable(insp, candidates, in_pool_order, order)
         return Timetable(insp, tuple(first_fit_start(insp, candidates, greedy, in_pool_order, order)))
     musts = start(musts_first)
-    assert {s.occurrence_id: s.start for s in musts.sessions} == {"M": 15 * 60 + 30, "TEAM": 15 * 60, "L": 16 * 60 + 30}
+    assert {s.occurrence_id: s.start for s in musts.sessions} == {"M": 15 * 60 + 30, "TEAM": 15 * 60,
+                                                                   "L": 16 * 60 + 30}
     fixed = start(fixed_high_first)
     assert {s.occurrence_id: s.start for s in fixed.sessions} == {"H": 14 * 60 + 30, "M": 15 * 60 + 30,
                                                                    "TEAM": 16 * 60 + 30}
