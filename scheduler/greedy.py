@@ -147,8 +147,6 @@ def fixed_high_first(inspection: Inspection, candidates: Candidates) -> list[Opt
                                                and _RANK[o.occurrence.activity.priority] <= _RANK["high"]))
 
 
-
-
 class FirstFit:
     """What is placed so far, and first-fit placement of one more occurrence around it. Every
     booking is journalled, so a trial (take sessions out, place others) can be undone."""

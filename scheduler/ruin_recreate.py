@@ -62,11 +62,12 @@ def ruined_and_recreated(inspection: Inspection, candidates: Candidates, session
             if not left or stop_requested():
                 interrupted = bool(left)
                 break
-            if _step(fit, left, candidates, rng, inspectorate, cap, musts, weight, current) >= current:
+            new = _step(fit, left, candidates, rng, inspectorate, cap, musts, weight, current)
+            if new >= current:
                 kept = list(fit.placed)
                 held = {s.occurrence_id for s in kept}
-                gained, current = current, sum(weight[oid] for oid in held)
-                if on_gain is not None and current > gained:
+                gained, current = new > current, new
+                if on_gain is not None and gained:
                     on_gain(current, len(kept))
     except KeyboardInterrupt:
         interrupted = True
