@@ -451,7 +451,8 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
                held_by_activity: dict[str, list[Session]], later: tuple[str, ...]) -> Session | None:
     activity = options.occurrence.activity
     rooms = sorted(options.rooms, key=lambda r: (r.virtual, r.capacity or 10**6, r.id))
-    for start in options.starts:
+    orders: dict[tuple, list[str]] = {}  # the diary's pick order of each item's inspectors on a day: booked
+    for start in options.starts:        # nothing meanwhile, it stays the same while this occurrence is placed
         end = start + options.duration
         if not _respects_after(options, start, end, held_by_activity, later):
             continue
@@ -462,7 +463,7 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
         for room in rooms:
             site = None if room.virtual else room.site
             if site not in by_site:
-                by_site[site] = _pick_inspectors(inspection, options, diary, start, end, site)
+                by_site[site] = _pick_inspectors(inspection, options, diary, start, end, site, orders)
             inspectors = by_site[site]
             if inspectors is None:
                 continue
@@ -487,7 +488,8 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
     return None
 
 
-def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, site) -> list[str] | None:
+def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, site,
+                     orders: dict[tuple, list[str]]) -> list[str] | None:
     if options.all_inspectors:
         present = [i for i in options.all_inspectors
                    if inspection.is_free(i, start // DAY, start % DAY, end % DAY or DAY)]
@@ -504,8 +506,13 @@ def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, si
             ok[i] = diary.inspector_ok(i, start, end, site)
         return ok[i]
 
+    day = start // DAY
     for allowed in diary.inspector_choices(options):
-        pick = next((i for i in diary.pick(diary, allowed, start // DAY) if i not in chosen and free(i)), None)
+        if (allowed, day) not in orders:  # without those whose day it would make too long
+            room_in_day = diary.inspection.settings.max_inspector_contact_minutes - (end - start)
+            orders[(allowed, day)] = [i for i in diary.pick(diary, allowed, day)
+                                      if diary.day_minutes[(i, day)] <= room_in_day]
+        pick = next((i for i in orders[(allowed, day)] if i not in chosen and free(i)), None)
         if pick is None:
             return None
         chosen.append(pick)
