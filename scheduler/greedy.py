@@ -498,24 +498,26 @@ def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, si
     if not all(diary.inspector_ok(i, start, end, site) for i in chosen):
         return None
     # Each item takes the first free inspector it may have in the diary's order (its `pick`), named
-    # inspectorates before `any`.
+    # inspectorates before `any`. (Plain loops: this is first fit's innermost step.)
     ok: dict[str, bool] = {}
-
-    def free(i: str) -> bool:
-        if i not in ok:
-            ok[i] = diary.inspector_ok(i, start, end, site)
-        return ok[i]
-
     day = start // DAY
     for allowed in diary.inspector_choices(options):
-        if (allowed, day) not in orders:  # without those whose day it would make too long
+        order = orders.get((allowed, day))
+        if order is None:  # without those whose day it would make too long
             room_in_day = diary.inspection.settings.max_inspector_contact_minutes - (end - start)
-            orders[(allowed, day)] = [i for i in diary.pick(diary, allowed, day)
-                                      if diary.day_minutes[(i, day)] <= room_in_day]
-        pick = next((i for i in orders[(allowed, day)] if i not in chosen and free(i)), None)
-        if pick is None:
+            order = orders[(allowed, day)] = [i for i in diary.pick(diary, allowed, day)
+                                              if diary.day_minutes[(i, day)] <= room_in_day]
+        for i in order:
+            if i in chosen:
+                continue
+            free = ok.get(i)
+            if free is None:
+                free = ok[i] = diary.inspector_ok(i, start, end, site)
+            if free:
+                chosen.append(i)
+                break
+        else:
             return None
-        chosen.append(pick)
     return chosen
 
 
