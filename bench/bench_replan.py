@@ -23,7 +23,10 @@ from bench.bench import TIME_LIMITS, load
 from models import Inspection, ScheduleError, Timetable, Unavailability
 from models.changes import WhatIf, changes_between, counted
 
-TARGETS = {110: (5.0, 10.0), 250: (None, 30.0)}  # (single edit or person, busiest inspector) seconds
+# Issue 14's targets. A single edit or a person's dropout: under this many seconds, proven. The
+# busiest inspector's dropout: under this many seconds, proven or within this % of the bound, and
+# scoring at least the greedy re-plan.
+TARGETS = {110: (5.0, (10.0, 1.0)), 250: (None, (30.0, 2.0))}
 
 
 NOW = (1, 12 * 60)  # Tuesday 12:00
@@ -116,7 +119,7 @@ def main() -> None:
                         help="inspectors to try, busiest first, until one can drop out feasibly")
     args = parser.parse_args()
     header = ("rows", "edit", "seconds", "status", "changes", "proven minimal", "musts held", "held weight",
-              "score", "bound", "greedy re-plan score", "target")
+              "score", "bound", "greedy re-plan score", "target", "met")
     print(f"{args.workers} workers, re-plan limit {args.replan_time_limit:g} s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
@@ -129,22 +132,31 @@ def main() -> None:
               f"{base.wall_seconds:.0f} s", flush=True)
         single, inspector_target = TARGETS.get(size, (None, None))
 
-        def row(what: str, edited: Inspection, request: WhatIf, target: float | None) -> bool:
+        def row(what: str, edited: Inspection, request: WhatIf, target: float | tuple[float, float] | None) -> bool:
+            seconds, gap = target if isinstance(target, tuple) else (target, None)
             started = time.monotonic()
             try:
                 result = whatif(edited, baseline, request, time_limit=args.replan_time_limit, seed=args.seed,
                                 workers=args.workers)
             except ScheduleError as err:
                 reason = " ".join(str(err).split())[:120]
-                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason}"] + ["-"] * 8
+                cells = [f"{time.monotonic() - started:.1f}", f"infeasible: {reason}"] + ["-"] * 9
                 ok = False
             else:
                 assert counted(changes_between(baseline, result.timetable)) == result.changes
+                proven = result.status == "OPTIMAL"
+                greedy = dict(result.stats)["mended_score"]
+                within = gap is not None and result.best_bound > 0 \
+                    and 100 * (result.best_bound - result.objective) <= gap * result.best_bound
+                met = "-" if seconds is None else "yes" if result.wall_seconds < seconds and (proven or within) \
+                    and (greedy is None or result.objective >= greedy) else "no"
                 cells = [f"{result.wall_seconds:.1f}", result.status, str(result.changes),
                          "yes" if result.changes_proven_minimal else "no", musts_held(result.timetable, baseline),
                          str(result.held_weight),
-                         str(result.objective), str(result.best_bound), str(dict(result.stats)["mended_score"]),
-                         f"< {target:g} s" if target else "-"]
+                         str(result.objective), str(result.best_bound), str(greedy),
+                         "-" if seconds is None else f"< {seconds:g} s, " + ("proven" if gap is None else
+                                                                            f"proven or within {gap:g} %"),
+                         met]
                 ok = True
             print(" | ".join([str(len(edited.activities)), what, *cells]), flush=True)
             return ok
