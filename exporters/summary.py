@@ -82,7 +82,29 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
     for c in changes:
         before = "" if c.old is None else f"{when(c.old)} {c.old.room_id}"
         after = "" if c.new is None else f"{when(c.new)} {c.new.room_id}"
+        # A change of people keeps the time and room: said once.
+        where = before if c.change in WHO else " -> ".join(p for p in (before, after) if p)
         names = ", ".join(name_of(i, inspection, baseline) for i in c.notify)
-        lines.append(f"  {c.occurrence_id} '{title_of(c, inspection, baseline)}': {c.change} "
-                     f"({' -> '.join(p for p in (before, after) if p)}); tell {names or 'nobody'}")
+        lines.append(f"  {c.occurrence_id} '{title_of(c, inspection, baseline)}': {c.change}"
+                     f"{_who_changed(c, inspection, baseline)} ({where}); tell {names or 'nobody'}")
     return lines
+
+
+# A change of people: which ids changed (the time and room stay, so the line names the people).
+WHO = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
+
+
+def _who_changed(change, inspection: Inspection, baseline: Inspection | None) -> str:
+    """': Amelia Morgan instead of Naomi Bennett' (or 'without ...', 'with ... too') for a change
+    of inspectors or attendees; '' for any other change."""
+    from exporters.changes import name_of
+
+    field = WHO.get(change.change)
+    if field is None:
+        return ""
+    old, new = getattr(change.old, field), getattr(change.new, field)
+    gone = ", ".join(name_of(i, inspection, baseline) for i in old if i not in new)
+    came = ", ".join(name_of(i, inspection, baseline) for i in new if i not in old)
+    if gone and came:
+        return f": {came} instead of {gone}"
+    return f": without {gone}" if gone else f": with {came} too"

@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import _ProgressLine, main
-from exporters.summary import plain_summary, progress_text
+from exporters.summary import changes_summary, plain_summary, progress_text
 from loader.guide import SETTINGS, TABLES, markdown
 from loader.settings import SETTING_KEYS
 from loader.tables import COLUMNS
 from models import SolveResult, Timetable, Unscheduled
+from models.changes import changes_between, counted
 from scheduler.candidates import Candidates
 from scheduler.unscheduled import unscheduled_reasons
 from tests.builders import activity, inspection, inspector, person, room, session, timetable
@@ -147,6 +148,28 @@ def test_a_reason_names_at_most_five_rivals_by_title_day_and_time_the_most_const
         "'Session D' (Mon 13:00-14:00, must; Olive Field); "
         "'Session F' (Mon 15:00-16:00, must; Olive Field); "
         "'Session C' (Mon 12:00-13:00, high; Olive Field)")
+
+
+# --- a what-if's change lines --------------------------------------------------------------------------
+def test_a_change_of_people_names_who_came_and_who_went_and_says_the_time_once():
+    insp = inspection(inspectors=[inspector("OF1", name="Olive Field"), inspector("OF2", name="Otto Fern")],
+                      people=[person("P1", name="Pam Pratt"), person("P2", name="Paul Penn")],
+                      rooms=[room("R1"), room("R2")],
+                      activities=[activity("FG", title="Focus group"), activity("CT", title="Case tracking"),
+                                  activity("LM", title="Leader meeting")])
+    old = [session("FG", 1, 14 * H, 15 * H, "R1", ("OF1",), ("P1", "P2")),
+           session("CT", 2, 9 * H, 10 * H, "R1", ("OF1",), ("P1",)),
+           session("LM", 3, 9 * H, 10 * H, "R1", ("OF1",), ("P1",))]
+    new = [session("FG", 1, 14 * H, 15 * H, "R1", ("OF1",), ("P2",)),
+           session("CT", 2, 9 * H, 10 * H, "R1", ("OF2",), ("P1",)),
+           session("LM", 3, 11 * H, 12 * H, "R2", ("OF1",), ("P1",))]
+    changes = changes_between(timetable(insp, *old), timetable(insp, *new))
+    lines = changes_summary(insp, changes, counted(changes), True, 4)
+    assert lines[1:] == [
+        "  FG 'Focus group': attendees: without Pam Pratt (Tue 14:00 R1); tell Olive Field, Pam Pratt, Paul Penn",
+        "  CT 'Case tracking': inspectors: Otto Fern instead of Olive Field (Wed 09:00 R1); "
+        "tell Olive Field, Pam Pratt, Otto Fern",
+        "  LM 'Leader meeting': moved (Thu 09:00 R1 -> Thu 11:00 R2); tell Olive Field, Pam Pratt"]
 
 
 # --- one set of search options ------------------------------------------------------------------------
