@@ -451,8 +451,10 @@ def _first_fit(inspection: Inspection, options: Options, diary: _Diary,
                held_by_activity: dict[str, list[Session]], later: tuple[str, ...]) -> Session | None:
     activity = options.occurrence.activity
     rooms = sorted(options.rooms, key=lambda r: (r.virtual, r.capacity or 10**6, r.id))
-    orders: dict[tuple, list[str]] = {}  # the diary's pick order of each item's inspectors on a day: booked
-    for start in options.starts:        # nothing meanwhile, it stays the same while this occurrence is placed
+    # The diary's pick order of each item's inspectors on a day: nothing is booked while one
+    # occurrence is placed, so it is worked out once per day, not at every start.
+    orders: dict[tuple, list[str]] = {}
+    for start in options.starts:
         end = start + options.duration
         if not _respects_after(options, start, end, held_by_activity, later):
             continue
