@@ -80,8 +80,8 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
     proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
     lines = [f"{counted} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
     for c in changes:
-        before = "" if c.old is None else f"{when(c.old)} {c.old.room_id}"
-        after = "" if c.new is None else f"{when(c.new)} {c.new.room_id}"
+        before = "" if c.old is None else f"{when(c.old)}, {name_of(c.old.room_id, inspection, baseline)}"
+        after = "" if c.new is None else f"{when(c.new)}, {name_of(c.new.room_id, inspection, baseline)}"
         # A change of people keeps the time and room: said once.
         where = before if c.change in WHO else " -> ".join(p for p in (before, after) if p)
         names = ", ".join(name_of(i, inspection, baseline) for i in c.notify)

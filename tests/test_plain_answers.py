@@ -151,7 +151,7 @@ def test_a_reason_names_at_most_five_rivals_by_title_day_and_time_the_most_const
 
 
 # --- a what-if's change lines --------------------------------------------------------------------------
-def test_a_change_of_people_names_who_came_and_who_went_and_says_the_time_once():
+def test_a_change_line_names_people_and_rooms_and_says_an_unchanged_time_once():
     insp = inspection(inspectors=[inspector("OF1", name="Olive Field"), inspector("OF2", name="Otto Fern")],
                       people=[person("P1", name="Pam Pratt"), person("P2", name="Paul Penn")],
                       rooms=[room("R1"), room("R2")],
@@ -166,10 +166,10 @@ def test_a_change_of_people_names_who_came_and_who_went_and_says_the_time_once()
     changes = changes_between(timetable(insp, *old), timetable(insp, *new))
     lines = changes_summary(insp, changes, counted(changes), True, 4)
     assert lines[1:] == [
-        "  FG 'Focus group': attendees: without Pam Pratt (Tue 14:00 R1); tell Olive Field, Pam Pratt, Paul Penn",
-        "  CT 'Case tracking': inspectors: Otto Fern instead of Olive Field (Wed 09:00 R1); "
+        "  FG 'Focus group': attendees: without Pam Pratt (Tue 14:00, Room R1); tell Olive Field, Pam Pratt, Paul Penn",
+        "  CT 'Case tracking': inspectors: Otto Fern instead of Olive Field (Wed 09:00, Room R1); "
         "tell Olive Field, Pam Pratt, Otto Fern",
-        "  LM 'Leader meeting': moved (Thu 09:00 R1 -> Thu 11:00 R2); tell Olive Field, Pam Pratt"]
+        "  LM 'Leader meeting': moved (Thu 09:00, Room R1 -> Thu 11:00, Room R2); tell Olive Field, Pam Pratt"]
 
 
 # --- one set of search options ------------------------------------------------------------------------
