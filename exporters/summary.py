@@ -80,13 +80,16 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
     proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
     lines = [f"{counted} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
     for c in changes:
-        before = "" if c.old is None else f"{when(c.old)}, {name_of(c.old.room_id, inspection, baseline)}"
-        after = "" if c.new is None else f"{when(c.new)}, {name_of(c.new.room_id, inspection, baseline)}"
+        def name(resource_id: str) -> str:
+            return name_of(resource_id, inspection, baseline)
+
+        before = "" if c.old is None else f"{when(c.old)}, {name(c.old.room_id)}"
+        after = "" if c.new is None else f"{when(c.new)}, {name(c.new.room_id)}"
         # A change of people keeps the time and room: said once.
         where = before if c.change in WHO else " -> ".join(p for p in (before, after) if p)
-        names = ", ".join(name_of(i, inspection, baseline) for i in c.notify)
+        names = ", ".join(map(name, c.notify))
         lines.append(f"  {c.occurrence_id} '{title_of(c, inspection, baseline)}': {c.change}"
-                     f"{_who_changed(c, inspection, baseline)} ({where}); tell {names or 'nobody'}")
+                     f"{_who_changed(c, name)} ({where}); tell {names or 'nobody'}")
     return lines
 
 
@@ -94,17 +97,15 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
 WHO = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
 
 
-def _who_changed(change, inspection: Inspection, baseline: Inspection | None) -> str:
+def _who_changed(change, name) -> str:
     """': Amelia Morgan instead of Naomi Bennett' (or 'without ...', 'with ... too') for a change
-    of inspectors or attendees; '' for any other change."""
-    from exporters.changes import name_of
-
+    of inspectors or attendees, `name` giving each id's name; '' for any other change."""
     field = WHO.get(change.change)
     if field is None:
         return ""
     old, new = getattr(change.old, field), getattr(change.new, field)
-    gone = ", ".join(name_of(i, inspection, baseline) for i in old if i not in new)
-    came = ", ".join(name_of(i, inspection, baseline) for i in new if i not in old)
+    gone = ", ".join(name(i) for i in old if i not in new)
+    came = ", ".join(name(i) for i in new if i not in old)
     if gone and came:
         return f": {came} instead of {gone}"
     return f": without {gone}" if gone else f": with {came} too"

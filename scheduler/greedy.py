@@ -93,10 +93,14 @@ class _Diary:
                     return False
         return True
 
+    def day_has_room(self, inspector: str, day: int, minutes: int) -> bool:
+        """The inspector's contact minutes that day stay within the cap with `minutes` more."""
+        return self.day_minutes[(inspector, day)] + minutes <= self.inspection.settings.max_inspector_contact_minutes
+
     def inspector_ok(self, inspector: str, start: int, end: int, site: str | None) -> bool:
         s = self.inspection.settings
         day = start // DAY
-        if self.day_minutes[(inspector, day)] + end - start > s.max_inspector_contact_minutes:
+        if not self.day_has_room(inspector, day, end - start):
             return False
         if not self.free(inspector, start, end, site):
             return False
@@ -506,9 +510,8 @@ def _pick_inspectors(inspection, options: Options, diary: _Diary, start, end, si
     for allowed in diary.inspector_choices(options):
         order = orders.get((allowed, day))
         if order is None:  # without those whose day it would make too long
-            room_in_day = diary.inspection.settings.max_inspector_contact_minutes - (end - start)
             order = orders[(allowed, day)] = [i for i in diary.pick(diary, allowed, day)
-                                              if diary.day_minutes[(i, day)] <= room_in_day]
+                                              if diary.day_has_room(i, day, end - start)]
         for i in order:
             if i in chosen:
                 continue

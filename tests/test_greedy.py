@@ -160,6 +160,22 @@ def test_two_items_of_one_inspectorate_take_two_inspectors_whatever_the_pick(pic
     assert check_timetable(tt) == []
 
 
+@pytest.mark.parametrize("booked, taken", [(60, "OF1"), (90, "OF2")])
+def test_an_item_takes_an_inspector_whose_day_has_just_room_and_skips_one_it_would_overfill(booked, taken):
+    """SPEC §3.9 (contact minutes a day): with a 120-minute cap, OF1 (first in pool order) has
+    `booked` minutes on Monday; a 60-minute session with an Ofsted item goes to OF1 while that
+    makes exactly 120, and to OF2 once it would make more."""
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1"), person("P2")],
+        rooms=[room("R1"), room("R2")], max_inspector_contact_minutes=120,
+        activities=[activity("M", duration=booked, inspectors=("OF1",), attendees=("P1",), fixed_day=0,
+                             fixed_time=9 * 60),
+                    activity("S", inspectorates=("Ofsted",), attendees=("P2",), fixed_day=0, fixed_time=14 * 60)])
+    tt = Timetable(insp, tuple(greedy_timetable(insp)))
+    assert tt.session("S").inspector_ids == (taken,)
+    assert check_timetable(tt) == []
+
+
 def test_the_solve_starts_from_the_best_of_the_first_fits_each_pick_makes():
     """On the example the first fits of the four picks, each made way in, hold different weights
     (3394 in pool order, 3502 at best): the solve's start is the best, and keeps every rule."""
