@@ -9,7 +9,7 @@ goes ahead get `OCCURRENCE.cancel.ics`, a CANCEL naming only them. Unchanged occ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from dataclasses import replace
 
@@ -20,7 +20,9 @@ from exporters.ics import invite_filename, render_invite
 from exporters.timetable_csv import csv_text
 
 CHANGES_COLUMNS = ("occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room",
-                   "notify", "notify_names")
+                   "notify", "notify_names", "people_changed")
+# changes.csv as written before people_changed, still read by `schedule send`.
+EARLIER_CHANGES_COLUMNS = (CHANGES_COLUMNS[:-1],)
 
 
 def when(session: Session | None) -> str:
@@ -33,12 +35,33 @@ def render_changes_csv(changes: Iterable[Change], inspection: Inspection,
     """One row per changed occurrence, in the baseline's time order, then the added ones; a
     cancelled one has blank new_start and new_room, an added one blank old_start and old_room.
     The title and the names beside the ids are for the lead who sends: from the new inspection,
-    or the baseline's for what the lead has since removed."""
+    or the baseline's for what the lead has since removed; people_changed says who came and who
+    went in a change of inspectors or attendees."""
+    def name(resource_id: str) -> str:
+        return name_of(resource_id, inspection, baseline)
     return csv_text(CHANGES_COLUMNS, (
         (c.occurrence_id, title_of(c, inspection, baseline), c.change, when(c.old), when(c.new),
          c.old.room_id if c.old is not None else "", c.new.room_id if c.new is not None else "",
-         ";".join(c.notify), ";".join(name_of(i, inspection, baseline) for i in c.notify))
+         ";".join(c.notify), ";".join(map(name, c.notify)), people_changed(c, name))
         for c in changes))
+
+
+# A change of people: the session field whose ids changed (the time and room stay as they were).
+PEOPLE_FIELD = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
+
+
+def people_changed(change: Change, name: Callable[[str], str]) -> str:
+    """'Amelia Morgan instead of Naomi Bennett' (or 'without ...', 'with ... too') for a change of
+    inspectors or attendees, `name` giving each id's name; '' for any other change."""
+    field = PEOPLE_FIELD.get(change.change)
+    if field is None:
+        return ""
+    old, new = getattr(change.old, field), getattr(change.new, field)
+    gone = ", ".join(name(i) for i in old if i not in new)
+    came = ", ".join(name(i) for i in new if i not in old)
+    if gone and came:
+        return f"{came} instead of {gone}"
+    return f"without {gone}" if gone else f"with {came} too"
 
 
 def title_of(change: Change, inspection: Inspection, baseline: Inspection | None = None) -> str:
@@ -145,5 +168,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     return files
 
 
-__all__ = ["CHANGES_COLUMNS", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_request",
-           "name_of", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]
+__all__ = ["CHANGES_COLUMNS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_request",
+           "name_of", "people_changed", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

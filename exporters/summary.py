@@ -75,37 +75,21 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
                     outbox: int, baseline: Inspection | None = None) -> list[str]:
     """A what-if's changes, one line each, with the session's title and the names to tell
     (`baseline`: the names of what the lead has since removed)."""
-    from exporters.changes import name_of, title_of, when
+    from exporters.changes import PEOPLE_FIELD, name_of, people_changed, title_of, when
 
     proof = "proven minimal" if proven_minimal else "not proven minimal (time limit)"
     lines = [f"{counted} change(s) to the baseline, {proof}; {outbox} file(s) in outbox/ to send"]
-    for c in changes:
-        def name(resource_id: str) -> str:
-            return name_of(resource_id, inspection, baseline)
 
+    def name(resource_id: str) -> str:
+        return name_of(resource_id, inspection, baseline)
+
+    for c in changes:
         before = "" if c.old is None else f"{when(c.old)}, {name(c.old.room_id)}"
         after = "" if c.new is None else f"{when(c.new)}, {name(c.new.room_id)}"
         # A change of people keeps the time and room: said once.
-        where = before if c.change in WHO else " -> ".join(p for p in (before, after) if p)
+        where = before if c.change in PEOPLE_FIELD else " -> ".join(p for p in (before, after) if p)
         names = ", ".join(map(name, c.notify))
+        who = people_changed(c, name)
         lines.append(f"  {c.occurrence_id} '{title_of(c, inspection, baseline)}': {c.change}"
-                     f"{_who_changed(c, name)} ({where}); tell {names or 'nobody'}")
+                     f"{': ' if who else ''}{who} ({where}); tell {names or 'nobody'}")
     return lines
-
-
-# A change of people: which ids changed (the time and room stay, so the line names the people).
-WHO = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
-
-
-def _who_changed(change, name) -> str:
-    """': Amelia Morgan instead of Naomi Bennett' (or 'without ...', 'with ... too') for a change
-    of inspectors or attendees, `name` giving each id's name; '' for any other change."""
-    field = WHO.get(change.change)
-    if field is None:
-        return ""
-    old, new = getattr(change.old, field), getattr(change.new, field)
-    gone = ", ".join(name(i) for i in old if i not in new)
-    came = ", ".join(name(i) for i in new if i not in old)
-    if gone and came:
-        return f": {came} instead of {gone}"
-    return f": without {gone}" if gone else f": with {came} too"

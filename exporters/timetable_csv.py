@@ -79,8 +79,10 @@ def start_and_end(row: dict[str, str], bad) -> tuple[int | None, int | None]:
 
 
 # --- reading back -------------------------------------------------------------------------------
-def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
-    """(row number as a spreadsheet shows it, {column: text}) for each non-blank row."""
+def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem],
+              earlier: tuple[tuple[str, ...], ...] = ()) -> list[tuple[int, dict[str, str]]]:
+    """(row number as a spreadsheet shows it, {column: text}) for each non-blank row. `earlier`:
+    headers an earlier version wrote, also read (a column they lack reads as blank)."""
     table = path.name
     if not path.is_file():
         problems.append(Problem(table, None, None, f"{path} is missing: DIR must be an output "
@@ -96,8 +98,8 @@ def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
     except csv.Error as err:  # e.g. a field over the csv module's limit, hand-pasted into the file
         problems.append(Problem(table, None, None, f"cannot be read as CSV ({err})"))
         return []
-    header = [h.strip().lower() for h in (rows[0] if rows else [])]
-    if tuple(header) != columns:
+    header = tuple(h.strip().lower() for h in (rows[0] if rows else []))
+    if header != columns and header not in earlier:
         found = ",".join(header) or "nothing"
         problems.append(Problem(table, 1, None, f"the header must be {','.join(columns)}; found {found}"))
         return []
@@ -105,11 +107,11 @@ def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
     for number, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        if len(cells) != len(columns):
+        if len(cells) != len(header):
             problems.append(Problem(table, number, None,
-                                    f"has {len(cells)} cells; expected {len(columns)}"))
+                                    f"has {len(cells)} cells; expected {len(header)}"))
             continue
-        out.append((number, dict(zip(columns, cells))))
+        out.append((number, {column: "" for column in columns} | dict(zip(header, cells))))
     return out
 
 

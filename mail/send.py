@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from email.utils import make_msgid
 from pathlib import Path
 
-from exporters.changes import CHANGES_COLUMNS
+from exporters.changes import CHANGES_COLUMNS, EARLIER_CHANGES_COLUMNS
 from exporters.folder import replace_folder
 from exporters.ics import usable_email
 from exporters.timetable_csv import TIMETABLE_COLUMNS, csv_text, read_ids, read_rows
@@ -198,7 +198,7 @@ def _not_reachable(folder: Path, source: str,
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []
     if source == "outbox":
-        rows = read_rows(folder / "changes.csv", CHANGES_COLUMNS, problems)
+        rows = read_rows(folder / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
         concerned = [(r["occurrence_id"], read_ids(r["notify"])) for _, r in rows]
     else:
         rows = read_rows(folder / "timetable.csv", TIMETABLE_COLUMNS, problems)

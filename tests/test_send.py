@@ -403,6 +403,25 @@ def test_people_without_an_email_are_listed_in_a_dry_run(replan, tmp_path):
     assert (replan / "solve.json").is_file()
 
 
+
+def test_a_replan_folder_from_before_people_changed_still_names_who_cannot_be_reached(replan):
+    """changes.csv gained its last column, people_changed, after folders were out in the world:
+    `send` still reads the earlier header (and refuses any other)."""
+    from mail import plan_send
+
+    changes = replan / "changes.csv"
+    with open(changes, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][-1] == "people_changed"
+    with open(changes, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(row[:-1] for row in rows)
+    earlier = plan_send(replan)
+    assert [p.name for p in earlier.not_reachable] == ["Pat Noemail"] and earlier.people_known
+    with open(changes, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([*(row[:-2] for row in rows)])
+    unknown = plan_send(replan)  # a header of no version: nobody can be named, and it says so
+    assert unknown.not_reachable == () and unknown.people_known is False
+
 class RefuseOne(Handler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("p1@"):

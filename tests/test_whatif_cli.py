@@ -101,8 +101,8 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
         ("FG", "attendees", "OF1;P1;P2;P3"), ("CT", "cancelled", "OF2;P1")]
     fg = next(r for r in rows(out / "changes.csv") if r["occurrence_id"] == "FG")
     assert (fg["old_start"], fg["new_start"]) == ("Tue 14:00", "Tue 14:00")
-    assert (fg["title"], fg["notify_names"]) == ("Focus group: social workers",
-                                                 "Inspector OF1;Person P1;Person P2;Person P3")
+    assert (fg["title"], fg["notify_names"], fg["people_changed"]) == (
+        "Focus group: social workers", "Inspector OF1;Person P1;Person P2;Person P3", "without Person P1")
     lines = result.output.splitlines()
     assert "  CT 'Case tracking: Case 1': cancelled (Thu 09:00, Room R1); tell Inspector OF2, Person P1" in lines
     assert any(line.startswith("  FG 'Focus group: social workers': attendees: without Person P1 (Tue 14:00, Room R")

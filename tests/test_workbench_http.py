@@ -3,6 +3,9 @@ issue 18 (token, CSRF, Host, upload caps, downloads only from the workspace, CSP
 logged, one search at a time) and the folders it leaves, which the CLI reads as its own."""
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 import logging
 import re
@@ -104,6 +107,10 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
     rows = (run / "out" / "changes.csv").read_text().count("\n") - 1
     table = page[page.index('data-testid="changes"'):page.index("</table>", page.index('data-testid="changes"'))]
     assert table.count("<tr class=\"change-") == rows >= 1
+    # Who came and went, for each change of people: by name, as changes.csv says it.
+    said = [r["people_changed"] for r in csv.DictReader(io.StringIO((run / "out" / "changes.csv").read_text()))
+            if r["change"] in ("inspectors", "attendees")]
+    assert said and all(html.escape(text) in table for text in said)
     assert json.loads((run / "out" / "whatif.json").read_text())["drop"] == [person]
     client.post("/adopt", data={"csrf": csrf, "run": run.name})
     assert (root / "current").read_text().strip() == run.name

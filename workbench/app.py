@@ -556,7 +556,7 @@ def _week(run: Run, by: str) -> dict[str, object]:
 
 
 def _changes(run: Run) -> list[dict[str, str]] | None:
-    """changes.csv with titles and the names of who is notified."""
+    """changes.csv with titles, who came and went, and the names of who is notified."""
     path = run.out / "changes.csv"
     if not path.is_file():
         return None
@@ -570,6 +570,7 @@ def _changes(run: Run) -> list[dict[str, str]] | None:
         row["old_room_name"] = rooms.get(row["old_room"], row["old_room"])
         row["new_room_name"] = rooms.get(row["new_room"], row["new_room"])
         row["notify_names"] = ", ".join(names.get(i, i) for i in row["notify"].split(";") if i)
+        row.setdefault("people_changed", "")  # a run made before changes.csv said so
     return rows
 
 
