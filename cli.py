@@ -195,12 +195,12 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     request = WhatIf(drop=tuple(_request("--drop", known_id, inspection, i) for i in dict.fromkeys(drop)),
                      unavailable=tuple(_request("--unavailable", period, inspection, text) for text in unavailable),
                      now=_request("--now", day_time, inspection, now_text) if now_text is not None else None)
-    baseline = _read_baseline(baseline_dir, inspection)
+    baseline, edits = _read_baseline(baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
     changes = changes_between(baseline, result.timetable)
-    extra = whatif_files(baseline, result.timetable, changes, request)
+    extra = whatif_files(baseline, result.timetable, changes, request, edits)
     write_output(result, out_dir, source=input_path, extra_files=extra)
     click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
@@ -242,7 +242,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
     start = _request("--from", day_time, inspection, from_text) if from_text else (0, inspection.settings.day_start)
-    baseline = _read_baseline(baseline_dir, inspection)
+    baseline, _ = _read_baseline(baseline_dir, inspection)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
                        dask=dask_address, on_answer=progress)
@@ -280,8 +280,8 @@ class _SweepProgress:
 
 
 def _read_baseline(baseline_dir: Path, inspection):
-    """The baseline, read against the input it was made from; says what the lead has edited since
-    (the re-plan takes those edits too)."""
+    """The baseline, read against the input it was made from, and what the lead has edited since
+    (the re-plan takes those edits too), in words, which it also says."""
     from exporters.folder import read_baseline
     from models.edits import edits_between
 
@@ -292,10 +292,10 @@ def _read_baseline(baseline_dir: Path, inspection):
         click.echo(f"Note: the baseline does not hold the must '{baseline.inspection.occurrence_by_id[oid].activity.title}' "
                    f"({oid}) and does not say why: its row was taken out of {baseline_dir / 'timetable.csv'}; "
                    "the re-plan places it as new.", err=True)
-    edits = edits_between(baseline.inspection, inspection)
-    if not edits.nothing:
-        click.echo("INPUT edited since the baseline: " + "; ".join(edits.in_words()))
-    return baseline
+    edits = edits_between(baseline.inspection, inspection).in_words()
+    if edits:
+        click.echo("INPUT edited since the baseline: " + "; ".join(edits))
+    return baseline, edits
 
 
 def _request(option: str, read, *args):

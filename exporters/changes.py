@@ -9,7 +9,7 @@ goes ahead get `OCCURRENCE.cancel.ics`, a CANCEL naming only them. Unchanged occ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from dataclasses import replace
 
@@ -112,10 +112,22 @@ def outbox_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 REQUEST_FILE = "whatif.json"
 
 
-def render_request(request: WhatIf) -> bytes:
-    """The what-if asked for, so `schedule check` can judge the folder against the same dropouts."""
+def render_request(request: WhatIf, edits: Sequence[str] = ()) -> bytes:
+    """The what-if asked for, so `schedule check` can judge the folder against the same dropouts,
+    and the lead's edits to INPUT it took in (models.edits.Edits.in_words), so the folder says
+    what it re-planned for."""
     return json.dumps({"drop": list(request.drop), "unavailable": [list(u) for u in request.unavailable],
-                       "now": list(request.now) if request.now else None}, indent=2).encode("utf-8")
+                       "now": list(request.now) if request.now else None, "edits": list(edits)},
+                      indent=2).encode("utf-8")
+
+
+def read_edits(directory: Path) -> tuple[str, ...]:
+    """The edits a what-if's folder recorded (none for a solve's, or one written before they were)."""
+    try:
+        edits = json.loads((Path(directory) / REQUEST_FILE).read_text(encoding="utf-8")).get("edits", [])
+    except (OSError, ValueError, AttributeError):
+        return ()
+    return tuple(e for e in edits if isinstance(e, str)) if isinstance(edits, list) else ()
 
 
 def read_request(directory: Path) -> WhatIf | None:
@@ -154,19 +166,19 @@ def _bad_request(message: str):
 
 
 def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change],
-                 request: WhatIf | None = None) -> dict[str, bytes]:
+                 request: WhatIf | None = None, edits: Sequence[str] = ()) -> dict[str, bytes]:
     """The files a what-if adds to a complete output folder (relative path -> bytes): changes.csv,
     outbox/, this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own) and the
-    request itself."""
+    request itself, with the `edits` to INPUT it took in."""
     changes = tuple(changes)
     files = {"changes.csv": render_changes_csv(changes, new_timetable.inspection,
                                                baseline.inspection).encode("utf-8")}
     if request is not None:
-        files[REQUEST_FILE] = render_request(request)
+        files[REQUEST_FILE] = render_request(request, edits)
     files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
     files.update({f"invites/{name}": data for name, data in cancel_invites(baseline, changes).items()})
     return files
 
 
-__all__ = ["CHANGES_COLUMNS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_request",
+__all__ = ["CHANGES_COLUMNS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_edits", "read_request",
            "name_of", "people_changed", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

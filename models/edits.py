@@ -38,6 +38,7 @@ class Edits:
     settings_changed: tuple[str, ...] = ()  # setting keys
     occurrences_added: tuple[str, ...] = ()  # occurrence ids new in INPUT (a new row, or a day added)
     occurrences_removed: tuple[str, ...] = ()  # occurrence ids gone from INPUT
+    titles: tuple[tuple[str, str], ...] = ()  # activity id -> title, of each activity added, removed or edited
 
     @property
     def nothing(self) -> bool:
@@ -52,16 +53,20 @@ class Edits:
             or activity_id in self.activities.edited
 
     def in_words(self) -> list[str]:
-        """One line per kind of edit, naming ids (never names: they are personal data)."""
+        """One line per kind of edit, naming activities by id and title, everyone else by id (a
+        person's name is personal data, kept to where the input sends it)."""
         lines = []
-        a = self.activities
+        a, titles = self.activities, dict(self.titles)
+
+        def named(ids) -> str:
+            return ", ".join(f"{i} '{titles[i]}'" if titles.get(i) else i for i in ids)
         if a.added:
-            lines.append(f"activities added: {', '.join(a.added)}")
+            lines.append(f"activities added: {named(a.added)}")
         if a.removed:
-            lines.append(f"activities removed: {', '.join(a.removed)}")
+            lines.append(f"activities removed: {named(a.removed)}")
         if a.edited:
             columns = dict(self.edited_columns)
-            lines.append("activities edited: " + ", ".join(f"{i} ({', '.join(columns[i])})" for i in a.edited))
+            lines.append("activities edited: " + ", ".join(f"{named([i])} ({', '.join(columns[i])})" for i in a.edited))
         extra_days = [o for o in self.occurrences_added if o.split("@")[0] not in a.added]
         if extra_days:
             lines.append(f"days added: {', '.join(extra_days)}")
@@ -128,6 +133,8 @@ def edits_between(before: Inspection, after: Inspection) -> Edits:
                                if getattr(before.settings, f.name) != getattr(after.settings, f.name)),
         occurrences_added=tuple(o for o in new_occ if o not in old_occ),
         occurrences_removed=tuple(o for o in old_occ if o not in new_occ),
+        titles=tuple((i, (after.activity_by_id.get(i) or before.activity_by_id[i]).title)
+                     for i in (*activities.added, *activities.removed, *activities.edited)),
     )
 
 

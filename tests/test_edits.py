@@ -56,8 +56,9 @@ def test_each_kind_of_edit_is_named_by_id_and_column():
     assert [u.resource_id for u in edits.unavailability_lifted] == ["P2"]
     assert edits.settings_changed == ("day_end", "change_cost")
     assert edits.in_words() == [
-        "activities added: NEW", "activities removed: LM",
-        "activities edited: FG (earliest, attendees), TEAM (days)", "days added: TEAM@Thu",
+        "activities added: NEW 'Activity NEW'", "activities removed: LM 'Activity LM'",  # LM's title from before
+        "activities edited: FG 'Activity FG' (earliest, attendees), TEAM 'Activity TEAM' (days)",
+        "days added: TEAM@Thu",
         "inspectors added: HP1", "people added: P3", "people removed: M1", "rooms removed: R2",
         "unavailability added: P1 Tue 09:00-12:00", "unavailability lifted: P2 Wed all day",
         "settings changed: day_end, change_cost"]

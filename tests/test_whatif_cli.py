@@ -229,7 +229,8 @@ def test_a_replan_after_an_edit_needs_no_dropout_and_sends_only_the_edit(week, t
     edited = _edit(input_dir, tmp_path / "edited", activities=TABLES["activities"] + [extra])
     result = whatif(edited, base, tmp_path / "w1")
     assert result.exit_code == 0, result.output
-    assert "INPUT edited since the baseline: activities added: NEW" in result.output
+    assert "INPUT edited since the baseline: activities added: NEW 'Extra meeting'" in result.output
+    assert json.loads((tmp_path / "w1" / "whatif.json").read_text())["edits"] == ["activities added: NEW 'Extra meeting'"]
     assert "kept 8 of 8 sessions as they were; added 1 new" in result.output
     assert [(r["occurrence_id"], r["change"], r["old_start"], r["notify"])
             for r in rows(tmp_path / "w1" / "changes.csv")] == [("NEW", "added", "", "OF2;P2")]
@@ -241,6 +242,7 @@ def test_a_replan_after_an_edit_needs_no_dropout_and_sends_only_the_edit(week, t
     result = whatif(edited, tmp_path / "w1", tmp_path / "w2", "--drop", "P2")
     assert result.exit_code == 0, result.output
     assert "INPUT edited" not in result.output
+    assert json.loads((tmp_path / "w2" / "whatif.json").read_text())["edits"] == []
     assert ("NEW", "cancelled") in [(r["occurrence_id"], r["change"]) for r in rows(tmp_path / "w2" / "changes.csv")]
 
 

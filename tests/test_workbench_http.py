@@ -4,7 +4,6 @@ logged, one search at a time) and the folders it leaves, which the CLI reads as 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import logging
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape  # as the pages escape (Jinja)
 from starlette.testclient import TestClient
 
 from cli import main
@@ -110,7 +110,7 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
     # Who came and went, for each change of people: by name, as changes.csv says it.
     said = [r["people_changed"] for r in csv.DictReader(io.StringIO((run / "out" / "changes.csv").read_text()))
             if r["change"] in ("inspectors", "attendees")]
-    assert said and all(html.escape(text) in table for text in said)
+    assert said and all(escape(text) in table for text in said)
     assert json.loads((run / "out" / "whatif.json").read_text())["drop"] == [person]
     client.post("/adopt", data={"csrf": csrf, "run": run.name})
     assert (root / "current").read_text().strip() == run.name
@@ -169,7 +169,8 @@ def test_problems_are_listed_with_sheet_row_column_and_activity(tmp_path):
 
 def test_replan_with_an_edited_workbook_cancels_what_was_removed(solved, tmp_path):
     """'I edited the workbook': the upload is re-planned against the current timetable's input/;
-    an activity taken out of the workbook is cancelled, and shows so in the changes table."""
+    an activity taken out of the workbook is cancelled, and shows so in the changes table, and the
+    page says which edits the re-plan took in (as whatif.json records and the CLI prints)."""
     root, client, csrf = solved
     current = (root / "current").read_text().strip()
     held = {line.split(",")[0] for line in
@@ -184,6 +185,11 @@ def test_replan_with_an_edited_workbook_cancels_what_was_removed(solved, tmp_pat
     page = client.get("/replan").text
     table = page[page.index('data-testid="changes"'):]
     assert re.search(rf'<tr class="change-cancelled"><td><span class="title">[^<]*</span><span class="sub">{removed["id"]}</span>', table)
+    edits = page[page.index('data-testid="edits"'):page.index("</ul>", page.index('data-testid="edits"'))]
+    said = f"activities removed: {removed['id']} '{removed['title']}'"
+    assert f"<li>{escape(said)}</li>" in edits
+    run = sorted((root / "runs").glob("*-replan"))[-1]
+    assert json.loads((run / "out" / "whatif.json").read_text())["edits"] == [said]
 
 
 def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_server):

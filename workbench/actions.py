@@ -56,10 +56,12 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     from exporters.folder import check_replaceable, read_baseline, write_infeasible_error, write_output
     from loader import load_inspection
     from models.changes import changes_between
+    from models.edits import edits_between
     from scheduler.whatif import whatif
 
     inspection = load_inspection(source)
     baseline, _ = read_baseline(baseline_dir, inspection)  # against its input/: edits since are re-planned
+    edits = edits_between(baseline.inspection, inspection).in_words()
     check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
     try:
         result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
@@ -71,7 +73,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
         on_engine_done()
     changes = changes_between(baseline, result.timetable)
     write_output(result, out_dir, source=source,
-                 extra_files=whatif_files(baseline, result.timetable, changes, request))
+                 extra_files=whatif_files(baseline, result.timetable, changes, request, edits))
     return result, changes
 
 

@@ -504,12 +504,15 @@ def _result(run: Run) -> dict[str, object]:
     """solve.json, and the summary line the result-summary element shows."""
     from collections import Counter
 
+    from exporters.changes import read_edits
+
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
     if run.kind == "robustness":
         facts["summary"] = _robustness_summary(facts)
         return facts
     facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
         if (run.out / "explanation.txt").is_file() else ""
+    facts["edits"] = read_edits(run.out)  # a re-plan's: what it took in from the edited workbook
     if not run.timetable:
         facts["summary"] = "No timetable can hold every must: see the explanation below."
         return facts
