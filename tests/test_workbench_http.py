@@ -192,6 +192,40 @@ def test_replan_with_an_edited_workbook_cancels_what_was_removed(solved, tmp_pat
     assert json.loads((run / "out" / "whatif.json").read_text())["edits"] == [said]
 
 
+
+def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_the_same_folder(solved, tmp_path):
+    """'Someone is away for a while': that absence only (unlike a dropout, they keep the rest of
+    their week), as `schedule whatif --unavailable "ID Thu" --now "Wed 09:00"` takes it: the
+    command on the same workbook and baseline writes the same timetable.csv, changes.csv and
+    whatif.json."""
+    root, client, csrf = solved
+    form = client.get("/replan").text
+    form = form[form.index("Someone is away for a while"):]
+    assert all(f'name="{field}"' in form[:form.index("</form>")] for field in ("who", "away", "from", "time_limit"))
+    base = root / "runs" / (root / "current").read_text().strip() / "out"
+    held = list(csv.DictReader(io.StringIO((base / "timetable.csv").read_text())))
+
+    def days_of(person, rows):
+        return {r["day"] for r in rows if person in r["attendees"].split(";")}
+    person = next(p for r in held if r["day"] == "Thu" for p in r["attendees"].split(";")
+                  if p and days_of(p, held) - {"Mon", "Tue", "Thu"})  # also in a session after Wednesday 09:00
+    name = next(r["name"] for r in example_tables(rows=20, seed=7)["people"] if r["id"] == person)
+    client.post("/replan/start", data={"csrf": csrf, "who": name, "away": "Thu", "from": "Wed 09:00",
+                                       "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    run = sorted((root / "runs").glob("*-replan"))[-1]
+    asked = json.loads((run / "out" / "whatif.json").read_text())
+    assert (asked["drop"], asked["unavailable"], asked["now"]) == ([], [[person, 3, 0, 24 * 60]], [2, 9 * 60])
+    after = list(csv.DictReader(io.StringIO((run / "out" / "timetable.csv").read_text())))
+    assert "Thu" not in days_of(person, after) and days_of(person, after) - {"Mon", "Tue", "Thu"}
+
+    cli = CliRunner().invoke(main, ["whatif", str(run / "workbook.xlsx"), "--baseline", str(base),
+                                    "--unavailable", f"{person} Thu", "--now", "Wed 09:00",
+                                    "--time-limit", "10", "--out", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.output
+    for name in ("timetable.csv", "changes.csv", "whatif.json"):
+        assert (tmp_path / "cli" / name).read_bytes() == (run / "out" / name).read_bytes(), name
+
 def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_server):
     """Send runs mail.send_folder on the current run: a dry-run preview first, then a real send to
     a local SMTP server, recorded in sent.csv, after which nothing is left to send."""
@@ -395,7 +429,7 @@ def test_serve_refuses_another_host_without_a_token(tmp_path, monkeypatch):
 
 
 
-def test_the_replan_form_reads_who_and_from_as_whatif_reads_drop_and_now():
+def test_the_replan_forms_read_who_from_and_away_as_whatif_reads_drop_now_and_unavailable():
     # The form and `schedule whatif` share loader.request: the same ids, names and days, and a bad
     # field named in the lead's words (the form's labels) rather than a traceback.
     from models import ScheduleError
@@ -412,3 +446,11 @@ def test_the_replan_form_reads_who_and_from_as_whatif_reads_drop_and_now():
         replan_request(insp, "P1", "Sat 09:00")
     with pytest.raises(ScheduleError, match=r"^From: '25:00' is not a time HH:MM"):
         replan_request(insp, "P1", "Wed 25:00")
+    # Away for a while: whatif's --unavailable, a whole day or part of one.
+    assert replan_request(insp, "Ines Hale", "Tue 12:00", "Thu") == \
+        WhatIf(unavailable=(("OF1", 3, 0, 24 * 60),), now=(1, 12 * 60))
+    assert replan_request(insp, "P1", "", " Thu 09:00-12:00 ") == WhatIf(unavailable=(("P1", 3, 9 * 60, 12 * 60),))
+    with pytest.raises(ScheduleError, match=r"^Away: 'Sun' is not a day Mon\.\.Fri"):
+        replan_request(insp, "P1", "", "Sun")
+    with pytest.raises(ScheduleError, match=r"^Away: '12:00-09:00' ends before it starts"):
+        replan_request(insp, "P1", "", "Thu 12:00-09:00")

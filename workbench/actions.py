@@ -77,10 +77,12 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     return result, changes
 
 
-def replan_request(inspection, who: str, from_text: str) -> WhatIf:
-    """'IN3' or 'Ines Hale', from 'Wed 09:00' (blank: from the start of the week): the dropout as
-    a WhatIf. The day and time are read as `schedule whatif --now` reads them."""
-    from loader.request import RequestError, known_id
+def replan_request(inspection, who: str, from_text: str, away: str = "") -> WhatIf:
+    """'IN3' or 'Ines Hale' drops out from 'Wed 09:00' (blank: from the start of the week), as
+    `schedule whatif --drop IN3 --now "Wed 09:00"`; or, given `away` ('Thu' or 'Thu 09:00-12:00'),
+    is away for that period only, what starts before `from_text` having happened, as `--unavailable
+    "IN3 Thu 09:00-12:00" --now ...`. Each field is read as the command reads it."""
+    from loader.request import RequestError, known_id, period
 
     who = who.strip()
     named = {x.name.strip().casefold(): x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)}
@@ -88,7 +90,13 @@ def replan_request(inspection, who: str, from_text: str) -> WhatIf:
         resource = known_id(inspection, named.get(who.casefold(), who))
     except RequestError as err:
         raise ScheduleError(f"Who: {err}") from None
-    return WhatIf(drop=(resource,), now=from_time(inspection, from_text))
+    now = from_time(inspection, from_text)
+    if not away.strip():
+        return WhatIf(drop=(resource,), now=now)
+    try:
+        return WhatIf(unavailable=(period(inspection, f"{resource} {away.strip()}"),), now=now)
+    except RequestError as err:
+        raise ScheduleError(f"Away: {err}") from None
 
 
 def from_time(inspection, from_text: str) -> tuple[int, int] | None:

@@ -203,7 +203,8 @@ def create_app(workspace: Path | str, token: str | None = None,
                 source, request_ = space.workbook, _no_dropout()
             else:
                 source = baseline.workbook
-                request_ = replan_request(_loaded(source), str(data.get("who", "")), str(data.get("from", "")))
+                request_ = replan_request(_loaded(source), str(data.get("who", "")), str(data.get("from", "")),
+                                          str(data.get("away", "")))
             _check_loads(source)
 
             def search(job):
