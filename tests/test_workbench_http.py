@@ -114,6 +114,13 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
     assert json.loads((run / "out" / "whatif.json").read_text())["drop"] == [person]
     client.post("/adopt", data={"csrf": csrf, "run": run.name})
     assert (root / "current").read_text().strip() == run.name
+    # Its week marks each session it changed or added, and no other.
+    week = client.get(f"/week?run={run.name}").text
+    changed = {r["occurrence_id"] for r in csv.DictReader(io.StringIO((run / "out" / "changes.csv").read_text()))
+               if r["change"] != "cancelled"}
+    marked = set(re.findall(r'<div class="session [^"]* changed" data-occurrence="([^"]+)"', week))
+    assert marked == changed and changed
+    assert 'class="change-mark"' not in client.get("/week?run=001-solve").text
 
 
 def test_robustness_from_the_pages_writes_what_the_command_writes_and_ranks_by_name(solved, tmp_path):

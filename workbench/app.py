@@ -554,9 +554,20 @@ def _week(run: Run, by: str) -> dict[str, object]:
     sessions = shown_sessions(timetable)
     titles = {a.id: a.title for a in insp.activities}
     return dict(week_context(timetable), rows=rows_by(by, timetable, sessions),
-                musts={o.id for o in insp.occurrences if o.is_must},
+                musts={o.id for o in insp.occurrences if o.is_must}, changed=_changed_sessions(run),
                 unscheduled=[(u, titles.get(u.activity_id, u.activity_id)) for u in timetable.unscheduled],
                 session_count=len(sessions))
+
+
+# A change of changes.csv as the Week page marks the session (a cancelled one is not in the week).
+CHANGE_MARKS = {"added": "new", "moved": "moved", "room": "new room", "inspectors": "new inspectors",
+                "attendees": "people changed"}
+
+
+def _changed_sessions(run: Run) -> dict[str, str]:
+    """A re-plan's sessions it changed or added (occurrence id -> the mark); none for a solve."""
+    return {row["occurrence_id"]: CHANGE_MARKS[row["change"]] for row in _changes(run) or ()
+            if row["change"] in CHANGE_MARKS}
 
 
 def _changes(run: Run) -> list[dict[str, str]] | None:
