@@ -1,8 +1,10 @@
 """What a what-if changed, occurrence by occurrence, compared with the baseline (SPEC §4, §5)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from models.inspection import DAYS, format_minutes, period_text
 from models.timetable import Session, Timetable
 
 CHANGE_KINDS = ("added", "moved", "room", "inspectors", "attendees", "cancelled")
@@ -110,3 +112,14 @@ class WhatIf:
     drop: tuple[str, ...] = ()  # inspector, person or room ids, out from `now` on
     unavailable: tuple[tuple[str, int, int, int], ...] = ()  # (id, day, start, end)
     now: tuple[int, int] | None = None  # (day, minute): what starts before has happened
+
+    def in_words(self, name: Callable[[str], str] = str) -> list[str]:
+        """What was asked, a line each, `name` giving an id's name: 'Anna Clarke drops out from Wed
+        09:00', 'Anna Clarke is away Thu 09:00-12:00', 'what starts before Wed 09:00 has happened'."""
+        when = "" if self.now is None else f"{DAYS[self.now[0]]} {format_minutes(self.now[1])}"
+        lines = [f"{name(i)} drops out {f'from {when}' if when else 'for the whole week'}" for i in self.drop]
+        lines += [f"{name(resource)} is away {period_text(day, start, end)}"
+                  for resource, day, start, end in self.unavailable]
+        if when:
+            lines.append(f"what starts before {when} has happened and stays as it was")
+        return lines

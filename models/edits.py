@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from models.inspection import DAYS, WHOLE_DAY, Activity, Inspection, Settings, Unavailability, format_minutes
+from models.inspection import Activity, Inspection, Settings, Unavailability, period_text
 
 # Activity fields -> the activities column a lead edits (several fields come from one column).
 _COLUMN = {"recurs_daily": "recurs", "fixed_day": "fixed_start", "fixed_time": "fixed_start",
@@ -90,8 +90,7 @@ class Edits:
 
 
 def _period(u: Unavailability) -> str:
-    span = "all day" if (u.start, u.end) == WHOLE_DAY else f"{format_minutes(u.start)}-{format_minutes(u.end)}"
-    return f"{u.resource_id} {DAYS[u.day]} {span}"
+    return f"{u.resource_id} {period_text(u.day, u.start, u.end)}"
 
 
 def _compare(before: dict, after: dict) -> Added:

@@ -29,6 +29,12 @@ def format_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def period_text(day: int, start: int, end: int) -> str:
+    """(3, 540, 720) -> 'Thu 09:00-12:00'; the whole day -> 'Thu all day'."""
+    span = "all day" if (start, end) == WHOLE_DAY else f"{format_minutes(start)}-{format_minutes(end)}"
+    return f"{DAYS[day]} {span}"
+
+
 def free_gap(busy, window_start: int, window_end: int, length: int) -> int | None:
     """The start of the earliest stretch of `length` free minutes inside [window_start, window_end]
     that misses every busy (start, end) period, or None when there is none."""
@@ -302,5 +308,5 @@ __all__ = [
     "DAYS", "INSPECTORATES", "INSPECTOR_ROLES", "PERSON_ROLES", "ACTIVITY_TYPES", "MODES",
     "PRIORITIES", "PRIORITY_WEIGHT", "PRACTITIONER_ONLY_TYPES", "Settings", "Inspector", "Person",
     "Room", "Group", "Unavailability", "Activity", "Occurrence", "Inspection",
-    "expand_occurrences", "format_minutes", "day_name"
+    "expand_occurrences", "format_minutes", "period_text", "day_name"
 ]

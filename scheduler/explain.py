@@ -13,7 +13,8 @@ import time
 
 from ortools.sat.python import cp_model
 
-from models import DAYS, Infeasible, Inspection, format_minutes
+from models import Infeasible, Inspection, format_minutes
+from models.inspection import period_text
 from scheduler.candidates import Candidates
 from scheduler.greedy import greedy_timetable
 from scheduler.precheck import impossible_musts, names_of, occurrence_title, when_allowed, who_parts, with_whom
@@ -33,9 +34,7 @@ def sentence(inspection: Inspection, requirement: Requirement, sites: tuple[str,
                 f"({occ.activity.duration} minutes){with_whom(inspection, occ)}.")
     name = names_of(inspection, [subject])
     if kind == "unavailable":
-        periods = "; ".join(
-            f"{DAYS[d]} " + ("all day" if (a, b) == (0, 1440) else f"{format_minutes(a)}-{format_minutes(b)}")
-            for d, a, b in inspection.unavailable.get(subject, ()))
+        periods = "; ".join(period_text(d, a, b) for d, a, b in inspection.unavailable.get(subject, ()))
         return f"{name} is unavailable ({periods})."
     if kind == "one place at a time":
         return f"{name} cannot be in two sessions at once."

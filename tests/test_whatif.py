@@ -436,3 +436,13 @@ def test_the_replay_catches_an_outbox_that_forgets_someone():
     outbox = outbox_files(before, after, changes_between(before, after))
     del outbox["LESS.cancel.ics"]
     assert replay(before, outbox) != expected_diaries(after)
+
+
+def test_a_whatif_says_what_was_asked_in_words():
+    names = {"OF1": "Ines Hale", "P1": "Pat Lee"}.get
+    asked = WhatIf(drop=("OF1",), unavailable=(("P1", 3, 9 * 60, 12 * 60), ("P1", 4, 0, 24 * 60)), now=(2, 9 * 60))
+    assert asked.in_words(names) == ["Ines Hale drops out from Wed 09:00", "Pat Lee is away Thu 09:00-12:00",
+                                     "Pat Lee is away Fri all day",
+                                     "what starts before Wed 09:00 has happened and stays as it was"]
+    assert WhatIf(drop=("P1",)).in_words() == ["P1 drops out for the whole week"]
+    assert WhatIf().in_words() == []

@@ -223,6 +223,8 @@ def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_
     run = sorted((root / "runs").glob("*-replan"))[-1]
     asked = json.loads((run / "out" / "whatif.json").read_text())
     assert (asked["drop"], asked["unavailable"], asked["now"]) == ([], [[person, 3, 0, 24 * 60]], [2, 9 * 60])
+    said = f"Re-planned for: {name} is away Thu all day; what starts before Wed 09:00 has happened and stays as it was."
+    assert str(escape(said)) in client.get(f"/replan?run={run.name}").text
     after = list(csv.DictReader(io.StringIO((run / "out" / "timetable.csv").read_text())))
     assert "Thu" not in days_of(person, after) and days_of(person, after) - {"Mon", "Tue", "Thu"}
 

@@ -505,7 +505,7 @@ def _result(run: Run) -> dict[str, object]:
     """solve.json, and the summary line the result-summary element shows."""
     from collections import Counter
 
-    from exporters.changes import read_edits
+    from exporters.changes import read_edits, read_request
 
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
     if run.kind == "robustness":
@@ -514,6 +514,11 @@ def _result(run: Run) -> dict[str, object]:
     facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
         if (run.out / "explanation.txt").is_file() else ""
     facts["edits"] = read_edits(run.out)  # a re-plan's: what it took in from the edited workbook
+    try:
+        asked = read_request(run.out) if run.kind == "replan" else None
+    except InputError:  # whatif.json edited by hand: `schedule check` names the problem
+        asked = None
+    facts["asked"] = asked.in_words(_loaded(run.workbook).name_of) if asked else []
     if not run.timetable:
         facts["summary"] = "No timetable can hold every must: see the explanation below."
         return facts
