@@ -183,7 +183,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     """Re-plan the --baseline timetable after any edit to INPUT since it was made and any dropouts
     given here, with as few changes as the priorities allow (setting change_cost), into --out (with
     changes.csv and outbox/: only the invites and cancellations to send now)."""
-    from exporters.changes import whatif_files
+    from exporters.changes import change_marks, whatif_files
     from exporters.folder import check_replaceable, write_output
     from loader import load_inspection
     from loader.request import day_time, known_id, period
@@ -201,7 +201,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
         on_progress=progress))
     changes = changes_between(baseline, result.timetable)
     extra = whatif_files(baseline, result.timetable, changes, request, edits)
-    write_output(result, out_dir, source=input_path, extra_files=extra)
+    write_output(result, out_dir, source=input_path, extra_files=extra, changed=change_marks(changes))
     click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
     click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal,

@@ -46,6 +46,16 @@ def render_changes_csv(changes: Iterable[Change], inspection: Inspection,
         for c in changes))
 
 
+# How a week view marks a session a re-plan changed or added (a cancelled one is not in the week).
+CHANGE_MARKS = {"added": "new", "moved": "moved", "room": "new room", "inspectors": "new inspectors",
+                "attendees": "people changed"}
+
+
+def change_marks(changes: Iterable[Change]) -> dict[str, str]:
+    """Occurrence id -> its mark, for each session held that the re-plan changed or added."""
+    return {c.occurrence_id: CHANGE_MARKS[c.change] for c in changes if c.change in CHANGE_MARKS}
+
+
 # A change of people: the session field whose ids changed (the time and room stay as they were).
 PEOPLE_FIELD = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
 
@@ -180,5 +190,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     return files
 
 
-__all__ = ["CHANGES_COLUMNS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_edits", "read_request",
+__all__ = ["CHANGES_COLUMNS", "CHANGE_MARKS", "change_marks", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_edits", "read_request",
            "name_of", "people_changed", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

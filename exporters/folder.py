@@ -12,7 +12,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from models import (
@@ -152,16 +152,19 @@ def _json_bytes(fields: dict[str, object]) -> bytes:
 
 
 # --- the files ----------------------------------------------------------------------------------
-def _views() -> dict[str, Callable[[Timetable], bytes]]:
-    """The human views, owned by their own modules and imported only when a folder is written."""
+def _views(changed: Mapping[str, str] | None) -> dict[str, Callable[[Timetable], bytes]]:
+    """The human views, owned by their own modules and imported only when a folder is written;
+    the printable week marks what a re-plan `changed`."""
     from exporters.html import render_html
     from exporters.xlsx import render_xlsx
 
-    return {"timetable.html": lambda t: render_html(t).encode("utf-8"), "timetable.xlsx": render_xlsx}
+    return {"timetable.html": lambda t: render_html(t, changed).encode("utf-8"), "timetable.xlsx": render_xlsx}
 
 
-def output_files(result: SolveResult, source: Path | str | None) -> dict[str, bytes]:
-    """Relative path -> content of a complete output folder for a timetable."""
+def output_files(result: SolveResult, source: Path | str | None,
+                 changed: Mapping[str, str] | None = None) -> dict[str, bytes]:
+    """Relative path -> content of a complete output folder for a timetable (`changed`: a
+    re-plan's marks, exporters.changes.change_marks)."""
     timetable = result.timetable
     if timetable is None:
         raise ValueError("output_files needs a timetable; use write_infeasible without one")
@@ -180,7 +183,7 @@ def output_files(result: SolveResult, source: Path | str | None) -> dict[str, by
     for name, what in named:
         files[name] = render_invite(timetable, what) if name.startswith("invites/") \
             else render_calendar(timetable, what)
-    for name, render in _views().items():
+    for name, render in _views(changed).items():
         files[name] = render(timetable)
     files.update(input_copy(source))
     files[MARKER] = _json_bytes(solve_summary(result, source))
@@ -327,11 +330,12 @@ def _terminate_as_interrupt():
 
 
 def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
-                 extra_files: dict[str, bytes] | None = None) -> None:
+                 extra_files: dict[str, bytes] | None = None, changed: Mapping[str, str] | None = None) -> None:
     """Replace out_dir, atomically, by the complete output folder of a timetable. `extra_files`
-    (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites."""
+    (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites; `changed`
+    its marks for the printable week."""
     check_replaceable(out_dir, {"input": source})  # before rendering: a refused folder costs nothing
-    files = output_files(result, source)
+    files = output_files(result, source, changed)
     check_unique_names([*files, *(extra_files or {})])
     files.update(extra_files or {})
     replace_folder(out_dir, files)

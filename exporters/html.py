@@ -6,6 +6,7 @@ markup.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,9 @@ class _GridRow:
     cells: tuple[tuple[ShownSession, ...], ...]  # one per day, Mon..Fri
 
 
-def render_html(timetable: Timetable) -> str:
-    """The whole page; the same timetable always gives the same text."""
+def render_html(timetable: Timetable, changed: Mapping[str, str] | None = None) -> str:
+    """The whole page; the same timetable always gives the same text. `changed`: a re-plan's
+    sessions it changed or added (occurrence id -> mark, exporters.changes.change_marks), marked."""
     insp = timetable.inspection
     sessions = shown_sessions(timetable)
     present = {s.type for s in sessions}
@@ -39,6 +41,7 @@ def render_html(timetable: Timetable) -> str:
         by_room=rows_by("room", timetable, sessions),
         by_inspector=rows_by("inspector", timetable, sessions),
         unscheduled=[(u, titles.get(u.activity_id, u.activity_id)) for u in timetable.unscheduled],
+        changed=dict(changed or {}),
     )
 
 

@@ -54,7 +54,7 @@ def result_of(t, status="OPTIMAL", **kw):
 def views(monkeypatch):
     """timetable.html and timetable.xlsx belong to their own modules (tested there): fast stand-ins
     here, so these tests are about the folder."""
-    monkeypatch.setattr(folder, "_views", lambda: {
+    monkeypatch.setattr(folder, "_views", lambda changed: {
         "timetable.html": lambda t: b"<html>week</html>", "timetable.xlsx": lambda t: b"PK-xlsx"})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,12 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
     by_id = {r["occurrence_id"]: r for r in rows(out / "timetable.csv")}
     assert by_id["MON"]["sequence"] == "0" and by_id["FG"]["sequence"] == "1"
     assert "1 cancelled, needing a substitute (see unscheduled.csv)." in result.output
+    # The printable week marks the session the re-plan changed (CT, cancelled, is not in it), by room
+    # and by inspector; the baseline's marks none.
+    page = (out / "timetable.html").read_text()
+    assert re.findall(r'<div class="session [^"]* changed" data-occurrence="([^"]+)"', page) == ["FG", "FG"]
+    assert page.count('title="changed by this re-plan">people changed</strong>') == 2
+    assert 'class="change-mark"' not in (base / "timetable.html").read_text()
 
 
 def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_to_date(week, tmp_path):

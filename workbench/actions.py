@@ -52,7 +52,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     """`schedule whatif SOURCE --baseline BASELINE_DIR ... --out OUT_DIR`: the re-planned folder
     with changes.csv and outbox/, and the changes. `on_engine_done` is told when the search has
     returned, before the folder is written (the bench times the result's way to the screen)."""
-    from exporters.changes import whatif_files
+    from exporters.changes import change_marks, whatif_files
     from exporters.folder import check_replaceable, read_baseline, write_infeasible_error, write_output
     from loader import load_inspection
     from models.changes import changes_between
@@ -73,7 +73,8 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
         on_engine_done()
     changes = changes_between(baseline, result.timetable)
     write_output(result, out_dir, source=source,
-                 extra_files=whatif_files(baseline, result.timetable, changes, request, edits))
+                 extra_files=whatif_files(baseline, result.timetable, changes, request, edits),
+                 changed=change_marks(changes))
     return result, changes
 
 

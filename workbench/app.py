@@ -564,13 +564,11 @@ def _week(run: Run, by: str) -> dict[str, object]:
                 session_count=len(sessions))
 
 
-# A change of changes.csv as the Week page marks the session (a cancelled one is not in the week).
-CHANGE_MARKS = {"added": "new", "moved": "moved", "room": "new room", "inspectors": "new inspectors",
-                "attendees": "people changed"}
-
-
 def _changed_sessions(run: Run) -> dict[str, str]:
-    """A re-plan's sessions it changed or added (occurrence id -> the mark); none for a solve."""
+    """A re-plan's sessions it changed or added (occurrence id -> the mark, as the printable week
+    marks them); none for a solve."""
+    from exporters.changes import CHANGE_MARKS
+
     return {row["occurrence_id"]: CHANGE_MARKS[row["change"]] for row in _changes(run) or ()
             if row["change"] in CHANGE_MARKS}
 
