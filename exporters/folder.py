@@ -154,11 +154,12 @@ def _json_bytes(fields: dict[str, object]) -> bytes:
 # --- the files ----------------------------------------------------------------------------------
 def _views(changed: Mapping[str, str] | None) -> dict[str, Callable[[Timetable], bytes]]:
     """The human views, owned by their own modules and imported only when a folder is written;
-    the printable week marks what a re-plan `changed`."""
+    both mark what a re-plan `changed`."""
     from exporters.html import render_html
     from exporters.xlsx import render_xlsx
 
-    return {"timetable.html": lambda t: render_html(t, changed).encode("utf-8"), "timetable.xlsx": render_xlsx}
+    return {"timetable.html": lambda t: render_html(t, changed).encode("utf-8"),
+            "timetable.xlsx": lambda t: render_xlsx(t, changed)}
 
 
 def output_files(result: SolveResult, source: Path | str | None,

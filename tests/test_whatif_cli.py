@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -128,6 +129,13 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
     assert re.findall(r'<div class="session [^"]* changed" data-occurrence="([^"]+)"', page) == ["FG", "FG"]
     assert page.count('title="changed by this re-plan">people changed</strong>') == 2
     assert 'class="change-mark"' not in (base / "timetable.html").read_text()
+    # So does the workbook, in a Change column a what-if's sheets end with (filled rows).
+    sheet = openpyxl.load_workbook(out / "timetable.xlsx")["Tue"]
+    header = [c.value for c in sheet[1]]
+    change_of = {r[header.index("Occurrence")]: r[-1] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert header[-1] == "Change" and change_of["FG"] == "people changed"
+    assert all(change is None for oid, change in change_of.items() if oid != "FG")
+    assert "Change" not in [c.value for c in openpyxl.load_workbook(base / "timetable.xlsx")["Tue"][1]]
 
 
 def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_to_date(week, tmp_path):
