@@ -88,6 +88,7 @@ class ShownSession:
 class ShownWeek:
     sessions: tuple[ShownSession, ...]  # in time order
     not_held: tuple[Unscheduled, ...] = ()
+    changed: tuple[tuple[str, str], ...] = ()  # a re-plan's: occurrence id -> its mark (CHANGE_MARKS)
 
 
 def shown_sessions(timetable: Timetable) -> tuple[ShownSession, ...]:
@@ -157,10 +158,25 @@ def read_folder(directory: Path | str) -> ShownWeek:
     if (directory / UNSCHEDULED_CSV).is_file():
         not_held = [Unscheduled(row["activity_id"].strip(), row["priority"].strip(), row["reason"])
                     for _, row in read_rows(directory / UNSCHEDULED_CSV, UNSCHEDULED_COLUMNS, problems)]
+    changed = _change_marks(directory)
     if problems:
         raise InputError(problems)
     sessions.sort(key=lambda r: (r.day, r.start, r.room_id, r.occurrence_id))
-    return ShownWeek(tuple(sessions), tuple(not_held))
+    return ShownWeek(tuple(sessions), tuple(not_held), changed)
+
+
+def _change_marks(directory: Path) -> tuple[tuple[str, str], ...]:
+    """A re-plan's folder: (occurrence id, mark) for each session its changes.csv says it changed
+    or added, marked as the printable week marks them; a solve's folder, or a changes.csv that
+    cannot be read (the week still shows): none."""
+    from exporters.changes import CHANGE_MARKS, CHANGES_COLUMNS, EARLIER_CHANGES_COLUMNS
+
+    if not (directory / "changes.csv").is_file():
+        return ()
+    problems: list[Problem] = []
+    rows = read_rows(directory / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
+    return () if problems else tuple((row["occurrence_id"], CHANGE_MARKS[row["change"]]) for _, row in rows
+                                     if row["change"] in CHANGE_MARKS)
 
 
 def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem],
@@ -237,7 +253,8 @@ def render_week(week: ShownWeek, by: str | None = None, resource_id: str | None 
     if resource_id is not None:
         groups = {resource_id: groups[resource_id]}
     shown: list = [] if week.sessions else ["No sessions in this timetable."]
-    shown += [_table(heading, rows, by) for heading, rows in groups.items()]
+    marks = dict(week.changed)
+    shown += [_table(heading, rows, by, marks) for heading, rows in groups.items()]
     if by is None and week.not_held:
         shown.append(f"Not held ({len(week.not_held)}):")
         shown += [printable(f"  {u.occurrence_id or u.activity_id} ({u.priority}): {u.reason}")
@@ -311,7 +328,7 @@ def _named(resource_id: str, session: ShownSession, by: str) -> str:
     return resource_id if name == resource_id else f"{name} ({resource_id})"
 
 
-def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
+def _table(heading: str, rows: list[ShownSession], by: str | None, marks: dict[str, str]) -> Table:
     title = heading if by is None else f"{by.capitalize()} {_named(heading, rows[0], by)}: " \
         f"{len(rows)} session(s)"
     columns = ["Day"] * (by is not None) + ["Time", "Title", "Type"] + ["Room"] * (by != "room") \
@@ -324,7 +341,8 @@ def _table(heading: str, rows: list[ShownSession], by: str | None) -> Table:
             table.add_column(column, overflow="fold", ratio=_COLUMN_SHARE[column])
     for s in rows:
         cells = {
-            "Day": s.day_text, "Time": s.time_text, "Title": s.title, "Type": type_label(s.type),
+            "Day": s.day_text, "Time": s.time_text, "Type": type_label(s.type),
+            "Title": s.title + (f" [{marks[s.occurrence_id]}]" if s.occurrence_id in marks else ""),
             "Room": s.room_label, "Inspectors": ", ".join(s.inspector_names),
             "Attendees": ", ".join(s.attendee_names),
         }

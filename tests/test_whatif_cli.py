@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from exporters.show import read_folder, render_week
 from exporters.timetable_csv import read_timetable
 from fixtures.example import write_tables
 from loader import load_inspection
@@ -136,6 +137,10 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
     assert header[-1] == "Change" and change_of["FG"] == "people changed"
     assert all(change is None for oid, change in change_of.items() if oid != "FG")
     assert "Change" not in [c.value for c in openpyxl.load_workbook(base / "timetable.xlsx")["Tue"][1]]
+    # And `schedule show`, beside the title (a wide terminal, so the title is not folded).
+    assert run("show", out).exit_code == 0
+    assert "Focus group: social workers [people changed]" in render_week(read_folder(out), width=400)
+    assert "[people changed]" not in render_week(read_folder(base), width=400)
 
 
 def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_to_date(week, tmp_path):
