@@ -4,7 +4,9 @@ An invite file is the source of truth: the message carries it byte for byte as i
 `text/calendar; method=...` part (base64, so no mail hop can touch its CRLFs or folding), and the
 summaries beside it are read from the same file, so what people read and what Outlook imports
 cannot disagree. The summaries hold the title, the time, the place (with any online link) and who
-attends; never the invite's notes, which stay in the calendar's DESCRIPTION only (SPEC §2, §6).
+attends; never the invite's notes, which stay in the calendar's DESCRIPTION only (SPEC §2, §6). A
+re-plan's update also says what changed (mail.send reads it from the same folder's changes.csv):
+the calendar moves the event, but does not tell people where it was before.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class Invitation:
     link: str | None  # the online meeting link, when the invite has one
     organiser: Mailbox
     attendees: tuple[Mailbox, ...]
+    change: str = ""  # a re-plan's update: what changed, from its changes.csv ("moved from Thu 09:00, ...")
 
     @property
     def withdrawal(self) -> bool:
@@ -186,7 +189,8 @@ def _closing(invitation: Invitation) -> str:
 
 
 def _rows(invitation: Invitation) -> list[tuple[str, str]]:
-    rows = [("What", invitation.summary), ("When", when(invitation)), ("Where", invitation.location)]
+    rows = [("What", invitation.summary), ("Changed", invitation.change), ("When", when(invitation)),
+            ("Where", invitation.location)]
     if invitation.link:
         rows.append(("Online", invitation.link))
     if not invitation.withdrawal:  # a withdrawal names only the people taken out, not who attends

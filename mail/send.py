@@ -14,7 +14,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import make_msgid
 from pathlib import Path
@@ -141,6 +141,10 @@ def plan_send(folder: Path | str, resend: Iterable[str] = ()) -> SendPlan:
     source = source_of(folder)
     names = sorted(p.name for p in (folder / source).glob("*.ics") if p.is_file())
     invitations = [read_invitation(folder, f"{source}/{name}") for name in names]
+    if source == "outbox":
+        changed = _what_changed(folder)
+        invitations = [replace(i, change=changed.get(i.occurrence_id, "")) if i.method == "REQUEST" else i
+                       for i in invitations]
     invitations.sort(key=lambda i: (_sort_time(i), i.file))
     forced = _resend_files(source, names, resend)
     have = delivered(read_ledger(folder))
@@ -155,6 +159,41 @@ def plan_send(folder: Path | str, resend: Iterable[str] = ()) -> SendPlan:
             already += 1
     unreachable, known = _not_reachable(folder, source, invitations)
     return SendPlan(folder, source, tuple(invitations), tuple(outgoing), already, unreachable, known)
+
+
+def _what_changed(folder: Path) -> dict[str, str]:
+    """A re-plan's folder: occurrence id -> what the re-plan did to it, in words, for its updated
+    invitation ("moved from Thu 09:00, Council Chamber"; "inspectors: Amelia Morgan instead of
+    Naomi Bennett"), from changes.csv and the room names of input/; nothing for a changes.csv that
+    cannot be read (the invitations still go)."""
+    problems: list[Problem] = []
+    rows = read_rows(folder / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
+    if problems:
+        return {}
+    rooms = {r.cells.get("id", ""): r.cells.get("name", "") for r in _input_rows(folder, "rooms")}
+
+    def room(room_id: str) -> str:
+        return rooms.get(room_id) or room_id
+    said = {}
+    for _, row in rows:
+        kind, who = row["change"], row["people_changed"]
+        said[row["occurrence_id"]] = {
+            "moved": f"moved from {row['old_start']}, {room(row['old_room'])}",
+            "room": f"a new room (it was {room(row['old_room'])})",
+            "inspectors": f"inspectors: {who}" if who else "the inspectors",
+            "attendees": f"attendees: {who}" if who else "who attends",
+        }.get(kind, "")
+    return said
+
+
+def _input_rows(folder: Path, table: str) -> list:
+    """The rows of one table of the folder's input/ copy (none without it)."""
+    from loader.tables import read_source
+
+    if not (folder / "input").is_dir():
+        return []
+    tables = read_source(folder / "input").tables
+    return list(tables[table].rows) if table in tables else []
 
 
 def _key(invitation: Invitation) -> tuple[str, str, int, str]:
@@ -186,14 +225,11 @@ def _not_reachable(folder: Path, source: str,
     everyone in timetable.csv; for a re-plan, everyone each change notifies. Names and emails come
     from the folder's input/ copy; without it (or with a timetable.csv or changes.csv that cannot be
     read) nobody can be named (people_known False), which does not stop the invites going out."""
-    from loader.tables import read_source
-
     if not (folder / "input").is_dir():
         return (), False
-    tables = read_source(folder / "input").tables
     who: dict[str, tuple[str, str]] = {}
     for table in ("inspectors", "people"):
-        for row in tables[table].rows if table in tables else ():
+        for row in _input_rows(folder, table):
             who[row.cells.get("id", "")] = (row.cells.get("name", ""), row.cells.get("email", ""))
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []

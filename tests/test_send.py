@@ -369,6 +369,11 @@ def test_a_replan_sends_just_its_outbox_from_its_own_ledger(replan, smtp_server)
     assert sorted(got["CANCEL"].rcpt_tos) == ["of1@inspect.example.org", "p3@partner.example.org"]
     assert got["CANCEL"].message["Subject"].startswith("Cancelled:")
     assert got["REQUEST"].message["Subject"].startswith("Updated invitation:")
+    # The update says where it was before (the calendar just moves the event); the cancel has no such line.
+    assert "Changed:   moved from Mon 10:00, R1" in got["REQUEST"].message.get_body(("plain",)).get_content()
+    assert "<th style=\"text-align:left;padding-right:1em\">Changed</th><td>moved from Mon 10:00, R1</td>" \
+        in got["REQUEST"].message.get_body(("html",)).get_content()
+    assert "Changed" not in got["CANCEL"].message.get_body(("plain",)).get_content()
     assert {m.file for m in read_ledger(replan)} == {"outbox/A.ics", "outbox/B.ics"}
     assert "Pat Noemail" in result.output and "Not reachable" in result.output
     assert send(replan, *plain(port)).exit_code == 0 and len(handler.received) == 2
@@ -421,6 +426,25 @@ def test_a_replan_folder_from_before_people_changed_still_names_who_cannot_be_re
         csv.writer(handle).writerows([*(row[:-2] for row in rows)])
     unknown = plan_send(replan)  # a header of no version: nobody can be named, and it says so
     assert unknown.not_reachable == () and unknown.people_known is False
+
+
+def test_an_update_names_the_room_it_was_in_and_who_came_and_went(tmp_path):
+    """What changed, in the recipients' words: the room by its name from input/, and a change of
+    people as changes.csv says it."""
+    from mail import plan_send
+
+    insp = tiny_inspection()
+    before = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1",)),
+                       session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
+    after = timetable(insp, replace(session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P3")), sequence=1),
+                      replace(session("B", 1, 780, 840, "R1", ("OF1",), ("P3",)), sequence=1))
+    out = tmp_path / "replan"
+    result = SolveResult(status="OPTIMAL", timetable=after, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
+    write_output(result, out, source=None, extra_files=whatif_files(before, after, changes_between(before, after)))
+    (out / "input").mkdir(exist_ok=True)
+    (out / "input" / "rooms.csv").write_text("id,name,site\r\nR1,Council Chamber,Civic Centre\r\n", encoding="utf-8")
+    said = {i.occurrence_id: i.change for i in plan_send(out).invitations}
+    assert said == {"A": "attendees: with Person P3 too", "B": "moved from Mon 13:00, Council Chamber"}
 
 class RefuseOne(Handler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
