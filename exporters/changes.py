@@ -17,12 +17,13 @@ from models import DAYS, Inspection, Session, Timetable, format_minutes
 from models import InputError, Problem
 from models.changes import Change, WhatIf, cancel_sequence
 from exporters.ics import invite_filename, render_invite
-from exporters.timetable_csv import csv_text
+from exporters.timetable_csv import csv_text, read_rows
 
 CHANGES_COLUMNS = ("occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room",
                    "notify", "notify_names", "people_changed")
-# changes.csv as written before people_changed, still read by `schedule send`.
+# changes.csv as written before people_changed, still read.
 EARLIER_CHANGES_COLUMNS = (CHANGES_COLUMNS[:-1],)
+CHANGES_CSV = "changes.csv"
 
 
 def when(session: Session | None) -> str:
@@ -119,6 +120,20 @@ def outbox_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     return files
 
 
+def read_changes(directory: Path | str, problems: list[Problem] | None = None) -> list[dict[str, str]] | None:
+    """A what-if folder's changes.csv, a {column: text} per row (an earlier header's missing
+    columns blank); None for a folder without one. A file that cannot be read adds its problems to
+    `problems` and gives no rows (without `problems`: the caller shows or sends without them)."""
+    path = Path(directory) / CHANGES_CSV
+    if not path.is_file():
+        return None
+    found: list[Problem] = []
+    rows = [row for _, row in read_rows(path, CHANGES_COLUMNS, found, EARLIER_CHANGES_COLUMNS)]
+    if problems is not None:
+        problems += found
+    return [] if found else rows
+
+
 REQUEST_FILE = "whatif.json"
 
 
@@ -181,7 +196,7 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     outbox/, this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own) and the
     request itself, with the `edits` to INPUT it took in."""
     changes = tuple(changes)
-    files = {"changes.csv": render_changes_csv(changes, new_timetable.inspection,
+    files = {CHANGES_CSV: render_changes_csv(changes, new_timetable.inspection,
                                                baseline.inspection).encode("utf-8")}
     if request is not None:
         files[REQUEST_FILE] = render_request(request, edits)
@@ -190,5 +205,7 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
     return files
 
 
-__all__ = ["CHANGES_COLUMNS", "CHANGE_MARKS", "change_marks", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD", "REQUEST_FILE", "cancel_invites", "outbox_files", "read_edits", "read_request",
-           "name_of", "people_changed", "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]
+__all__ = ["CHANGES_COLUMNS", "CHANGES_CSV", "CHANGE_MARKS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD",
+           "REQUEST_FILE", "cancel_invites", "change_marks", "name_of", "outbox_files", "people_changed",
+           "read_changes", "read_edits", "read_request", "render_changes_csv", "render_request", "title_of",
+           "whatif_files", "when"]

@@ -169,14 +169,10 @@ def _change_marks(directory: Path) -> tuple[tuple[str, str], ...]:
     """A re-plan's folder: (occurrence id, mark) for each session its changes.csv says it changed
     or added, marked as the printable week marks them; a solve's folder, or a changes.csv that
     cannot be read (the week still shows): none."""
-    from exporters.changes import CHANGE_MARKS, CHANGES_COLUMNS, EARLIER_CHANGES_COLUMNS
+    from exporters.changes import CHANGE_MARKS, read_changes
 
-    if not (directory / "changes.csv").is_file():
-        return ()
-    problems: list[Problem] = []
-    rows = read_rows(directory / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
-    return () if problems else tuple((row["occurrence_id"], CHANGE_MARKS[row["change"]]) for _, row in rows
-                                     if row["change"] in CHANGE_MARKS)
+    return tuple((row["occurrence_id"], CHANGE_MARKS[row["change"]]) for row in read_changes(directory) or ()
+                 if row["change"] in CHANGE_MARKS)
 
 
 def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem],

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from email.utils import make_msgid
 from pathlib import Path
 
-from exporters.changes import CHANGES_COLUMNS, EARLIER_CHANGES_COLUMNS
+from exporters.changes import CHANGES_CSV, read_changes
 from exporters.folder import replace_folder
 from exporters.ics import usable_email
 from exporters.timetable_csv import TIMETABLE_COLUMNS, csv_text, read_ids, read_rows
@@ -125,7 +125,7 @@ def source_of(folder: Path) -> str:
     if not folder.is_dir():
         raise InputError([Problem(str(folder), None, None, "is not a folder: give the output folder of "
                                   "`schedule solve` or `schedule whatif`")])
-    if (folder / "changes.csv").is_file():
+    if (folder / CHANGES_CSV).is_file():
         return "outbox"
     if (folder / "invites").is_dir():
         return "invites"
@@ -166,16 +166,13 @@ def _what_changed(folder: Path) -> dict[str, str]:
     invitation ("moved from Thu 09:00, Council Chamber"; "inspectors: Amelia Morgan instead of
     Naomi Bennett"), from changes.csv and the room names of input/; nothing for a changes.csv that
     cannot be read (the invitations still go)."""
-    problems: list[Problem] = []
-    rows = read_rows(folder / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
-    if problems:
-        return {}
+    rows = read_changes(folder) or []
     rooms = {r.cells.get("id", ""): r.cells.get("name", "") for r in _input_rows(folder, "rooms")}
 
     def room(room_id: str) -> str:
         return rooms.get(room_id) or room_id
     said = {}
-    for _, row in rows:
+    for row in rows:
         kind, who = row["change"], row["people_changed"]
         said[row["occurrence_id"]] = {
             "moved": f"moved from {row['old_start']}, {room(row['old_room'])}",
@@ -234,8 +231,7 @@ def _not_reachable(folder: Path, source: str,
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []
     if source == "outbox":
-        rows = read_rows(folder / "changes.csv", CHANGES_COLUMNS, problems, EARLIER_CHANGES_COLUMNS)
-        concerned = [(r["occurrence_id"], read_ids(r["notify"])) for _, r in rows]
+        concerned = [(r["occurrence_id"], read_ids(r["notify"])) for r in read_changes(folder, problems) or ()]
     else:
         rows = read_rows(folder / "timetable.csv", TIMETABLE_COLUMNS, problems)
         concerned = [(r["occurrence_id"], read_ids(r["inspectors"]) + read_ids(r["attendees"])) for _, r in rows]

@@ -574,21 +574,23 @@ def _changed_sessions(run: Run) -> dict[str, str]:
 
 
 def _changes(run: Run) -> list[dict[str, str]] | None:
-    """changes.csv with titles, who came and went, and the names of who is notified."""
-    path = run.out / "changes.csv"
-    if not path.is_file():
+    """changes.csv with titles, who came and went, and the names of who is notified (None: a
+    solve's run, or a changes.csv that cannot be read)."""
+    from exporters.changes import read_changes
+
+    problems: list = []
+    rows = read_changes(run.out, problems)
+    if rows is None or problems:
         return None
     insp = _loaded(run.workbook)
     names = {x.id: x.name for x in (*insp.inspectors, *insp.people)}
     rooms = {r.id: r.name for r in insp.rooms}
     titles = {o.id: o.activity.title for o in insp.occurrences}
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     for row in rows:
         row["title"] = titles.get(row["occurrence_id"], row["occurrence_id"])
         row["old_room_name"] = rooms.get(row["old_room"], row["old_room"])
         row["new_room_name"] = rooms.get(row["new_room"], row["new_room"])
         row["notify_names"] = ", ".join(names.get(i, i) for i in row["notify"].split(";") if i)
-        row.setdefault("people_changed", "")  # a run made before changes.csv said so
     return rows
 
 
