@@ -183,11 +183,10 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     """Re-plan the --baseline timetable after any edit to INPUT since it was made and any dropouts
     given here, with as few changes as the priorities allow (setting change_cost), into --out (with
     changes.csv and outbox/: only the invites and cancellations to send now)."""
-    from exporters.changes import change_marks, whatif_files
-    from exporters.folder import check_replaceable, write_output
+    from exporters.folder import check_replaceable, write_replan_output
     from loader import load_inspection
     from loader.request import day_time, known_id, period
-    from models.changes import WhatIf, changes_between, changes_in_words
+    from models.changes import WhatIf, changes_in_words
     from scheduler.whatif import whatif as replan
 
     check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
@@ -195,17 +194,15 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     request = WhatIf(drop=tuple(_request("--drop", known_id, inspection, i) for i in dict.fromkeys(drop)),
                      unavailable=tuple(_request("--unavailable", period, inspection, text) for text in unavailable),
                      now=_request("--now", day_time, inspection, now_text) if now_text is not None else None)
-    baseline, edits = _read_baseline(baseline_dir, inspection)
+    baseline = _read_baseline(baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
-    changes = changes_between(baseline, result.timetable)
-    extra = whatif_files(baseline, result.timetable, changes, request, edits)
-    write_output(result, out_dir, source=input_path, extra_files=extra, changed=change_marks(changes))
+    changes = write_replan_output(result, out_dir, input_path, baseline, inspection, request)
     click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
     click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal,
-                             sum(name.startswith("outbox/") for name in extra), baseline.inspection))
+                             len(list((out_dir / "outbox").glob("*.ics"))), baseline.inspection))
 
 
 @main.command()
@@ -242,7 +239,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     check_replaceable(out_dir, {"input": input_path, "baseline": baseline_dir})
     inspection = load_inspection(input_path)
     start = _request("--from", day_time, inspection, from_text) if from_text else (0, inspection.settings.day_start)
-    baseline, _ = _read_baseline(baseline_dir, inspection)
+    baseline = _read_baseline(baseline_dir, inspection)
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
                        dask=dask_address, on_answer=progress)
@@ -280,8 +277,8 @@ class _SweepProgress:
 
 
 def _read_baseline(baseline_dir: Path, inspection):
-    """The baseline, read against the input it was made from, and what the lead has edited since
-    (the re-plan takes those edits too), in words, which it also says."""
+    """The baseline, read against the input it was made from; says what the lead has edited since
+    (the re-plan takes those edits too)."""
     from exporters.folder import read_baseline
     from models.edits import edits_between
 
@@ -295,7 +292,7 @@ def _read_baseline(baseline_dir: Path, inspection):
     edits = edits_between(baseline.inspection, inspection).in_words()
     if edits:
         click.echo("INPUT edited since the baseline: " + "; ".join(edits))
-    return baseline, edits
+    return baseline
 
 
 def _request(option: str, read, *args):

@@ -19,6 +19,7 @@ from models import (
     Infeasible, InputError, Inspection, Problem, ScheduleError, SolveResult, TimeLimitReached, Timetable,
     Unscheduled,
 )
+from models.changes import Change, WhatIf, changes_between
 from exporters.ics import invite_filename, render_calendar, render_invite
 from exporters.timetable_csv import (
     CANCELLED_FILE, csv_text, read_timetable, render_cancelled_csv, render_timetable_csv, render_unscheduled_csv,
@@ -342,6 +343,21 @@ def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | 
     replace_folder(out_dir, files)
 
 
+def write_replan_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
+                        baseline: Timetable, inspection: Inspection, request: WhatIf) -> tuple[Change, ...]:
+    """`write_output` for a re-plan of `baseline` after INPUT (`inspection`) and `request`: the folder with changes.csv, outbox/, this what-if's cancels, whatif.json
+    (the request, and the edits to INPUT it took in) and the changed sessions marked in its views.
+    The CLI and the workbench both write a re-plan through here. Returns the changes."""
+    from exporters.changes import change_marks, whatif_files
+    from models.edits import edits_between
+
+    changes = changes_between(baseline, result.timetable)
+    edits = edits_between(baseline.inspection, inspection).in_words()
+    write_output(result, out_dir, source, extra_files=whatif_files(baseline, result.timetable, changes, request, edits),
+                 changed=change_marks(changes))
+    return changes
+
+
 def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResult | None,
                      unscheduled: Iterable[Unscheduled], source: Path | str | None = None,
                      minimal: bool = True) -> None:
@@ -365,4 +381,4 @@ def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Inf
 
 __all__ = ["OutputFolderError", "check_made_from", "check_replaceable", "check_unique_names", "input_copy",
            "input_sha256", "output_files", "read_baseline", "replace_folder", "solve_summary",
-           "write_infeasible", "write_infeasible_error", "write_output"]
+           "write_infeasible", "write_infeasible_error", "write_output", "write_replan_output"]

@@ -52,16 +52,12 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     """`schedule whatif SOURCE --baseline BASELINE_DIR ... --out OUT_DIR`: the re-planned folder
     with changes.csv and outbox/, and the changes. `on_engine_done` is told when the search has
     returned, before the folder is written (the bench times the result's way to the screen)."""
-    from exporters.changes import change_marks, whatif_files
-    from exporters.folder import check_replaceable, read_baseline, write_infeasible_error, write_output
+    from exporters.folder import check_replaceable, read_baseline, write_infeasible_error, write_replan_output
     from loader import load_inspection
-    from models.changes import changes_between
-    from models.edits import edits_between
     from scheduler.whatif import whatif
 
     inspection = load_inspection(source)
     baseline, _ = read_baseline(baseline_dir, inspection)  # against its input/: edits since are re-planned
-    edits = edits_between(baseline.inspection, inspection).in_words()
     check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
     try:
         result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
@@ -71,11 +67,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
         raise
     if on_engine_done:
         on_engine_done()
-    changes = changes_between(baseline, result.timetable)
-    write_output(result, out_dir, source=source,
-                 extra_files=whatif_files(baseline, result.timetable, changes, request, edits),
-                 changed=change_marks(changes))
-    return result, changes
+    return result, write_replan_output(result, out_dir, source, baseline, inspection, request)
 
 
 def replan_request(inspection, who: str, from_text: str, away: str = "") -> WhatIf:
