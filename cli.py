@@ -198,7 +198,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
-    changes = write_replan_output(result, out_dir, input_path, baseline, inspection, request)
+    changes = write_replan_output(result, out_dir, input_path, baseline, inspection, request, baseline_dir)
     click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
     click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal,
@@ -451,6 +451,10 @@ def _send_text(report) -> str:
     if plan.without_email:
         lines.append(f"{len(plan.without_email)} invitation(s) name nobody with an email: "
                      + ", ".join(plan.without_email))
+    for earlier, count in plan.unsent_before:
+        lines.append(f"Note: {earlier}, which this timetable was re-planned from, holds {count} invitation(s) "
+                     f"never sent, so the people in them lack what those brought: `schedule send {earlier}` "
+                     "sends them (in either order: an update outranks an earlier one in a calendar).")
     return "\n".join(lines)
 
 

@@ -137,22 +137,37 @@ def read_changes(directory: Path | str, problems: list[Problem] | None = None) -
 REQUEST_FILE = "whatif.json"
 
 
-def render_request(request: WhatIf, edits: Sequence[str] = ()) -> bytes:
-    """The what-if asked for, so `schedule check` can judge the folder against the same dropouts,
-    and the lead's edits to INPUT it took in (models.edits.Edits.in_words), so the folder says
-    what it re-planned for."""
+def render_request(request: WhatIf, edits: Sequence[str] = (), baseline: Path | str | None = None) -> bytes:
+    """The what-if asked for, so `schedule check` can judge the folder against the same dropouts;
+    the lead's edits to INPUT it took in (models.edits.Edits.in_words), so the folder says what it
+    re-planned for; and the baseline folder (absolute), so `schedule send` can tell when that one's
+    invitations never went out."""
     return json.dumps({"drop": list(request.drop), "unavailable": [list(u) for u in request.unavailable],
-                       "now": list(request.now) if request.now else None, "edits": list(edits)},
+                       "now": list(request.now) if request.now else None, "edits": list(edits),
+                       "baseline": str(Path(baseline).resolve()) if baseline is not None else None},
                       indent=2).encode("utf-8")
 
 
-def read_edits(directory: Path) -> tuple[str, ...]:
-    """The edits a what-if's folder recorded (none for a solve's, or one written before they were)."""
+def _recorded(directory: Path | str, key: str):
+    """One field of a folder's whatif.json as written (None: no such file, field or JSON)."""
     try:
-        edits = json.loads((Path(directory) / REQUEST_FILE).read_text(encoding="utf-8")).get("edits", [])
-    except (OSError, ValueError, AttributeError):
-        return ()
+        data = json.loads((Path(directory) / REQUEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def read_edits(directory: Path | str) -> tuple[str, ...]:
+    """The edits a what-if's folder recorded (none for a solve's, or one written before they were)."""
+    edits = _recorded(directory, "edits")
     return tuple(e for e in edits if isinstance(e, str)) if isinstance(edits, list) else ()
+
+
+def read_baseline_folder(directory: Path | str) -> Path | None:
+    """The baseline folder a what-if's folder was made from, as it recorded it (None for a solve's
+    folder, or one written before it did)."""
+    baseline = _recorded(directory, "baseline")
+    return Path(baseline) if isinstance(baseline, str) and baseline else None
 
 
 def read_request(directory: Path) -> WhatIf | None:
@@ -191,15 +206,16 @@ def _bad_request(message: str):
 
 
 def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterable[Change],
-                 request: WhatIf | None = None, edits: Sequence[str] = ()) -> dict[str, bytes]:
+                 request: WhatIf | None = None, edits: Sequence[str] = (),
+                 baseline_dir: Path | str | None = None) -> dict[str, bytes]:
     """The files a what-if adds to a complete output folder (relative path -> bytes): changes.csv,
     outbox/, this what-if's CANCELs in invites/ (the REQUESTs there are the folder's own) and the
-    request itself, with the `edits` to INPUT it took in."""
+    request itself, with the `edits` to INPUT it took in and the `baseline_dir` it was made from."""
     changes = tuple(changes)
     files = {CHANGES_CSV: render_changes_csv(changes, new_timetable.inspection,
                                                baseline.inspection).encode("utf-8")}
     if request is not None:
-        files[REQUEST_FILE] = render_request(request, edits)
+        files[REQUEST_FILE] = render_request(request, edits, baseline_dir)
     files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
     files.update({f"invites/{name}": data for name, data in cancel_invites(baseline, changes).items()})
     return files
@@ -207,5 +223,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 
 __all__ = ["CHANGES_COLUMNS", "CHANGES_CSV", "CHANGE_MARKS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD",
            "REQUEST_FILE", "cancel_invites", "change_marks", "name_of", "outbox_files", "people_changed",
-           "read_changes", "read_edits", "read_request", "render_changes_csv", "render_request", "title_of",
+           "read_baseline_folder", "read_changes", "read_edits", "read_request", "render_changes_csv", "render_request", "title_of",
            "whatif_files", "when"]

@@ -344,17 +344,20 @@ def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | 
 
 
 def write_replan_output(result: SolveResult, out_dir: Path | str, source: Path | str | None,
-                        baseline: Timetable, inspection: Inspection, request: WhatIf) -> tuple[Change, ...]:
-    """`write_output` for a re-plan of `baseline` after INPUT (`inspection`) and `request`: the folder with changes.csv, outbox/, this what-if's cancels, whatif.json
-    (the request, and the edits to INPUT it took in) and the changed sessions marked in its views.
-    The CLI and the workbench both write a re-plan through here. Returns the changes."""
+                        baseline: Timetable, inspection: Inspection, request: WhatIf,
+                        baseline_dir: Path | str | None = None) -> tuple[Change, ...]:
+    """`write_output` for a re-plan of `baseline` (read from `baseline_dir`) after INPUT
+    (`inspection`) and `request`: the folder with changes.csv, outbox/, this what-if's cancels,
+    whatif.json (the request, the edits to INPUT it took in and the baseline folder) and the
+    changed sessions marked in its views. The CLI and the workbench both write a re-plan through
+    here. Returns the changes."""
     from exporters.changes import change_marks, whatif_files
     from models.edits import edits_between
 
     changes = changes_between(baseline, result.timetable)
     edits = edits_between(baseline.inspection, inspection).in_words()
-    write_output(result, out_dir, source, extra_files=whatif_files(baseline, result.timetable, changes, request, edits),
-                 changed=change_marks(changes))
+    write_output(result, out_dir, source, changed=change_marks(changes),
+                 extra_files=whatif_files(baseline, result.timetable, changes, request, edits, baseline_dir))
     return changes
 
 

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from email.utils import make_msgid
 from pathlib import Path
 
-from exporters.changes import CHANGES_CSV, read_changes
-from exporters.folder import replace_folder
+from exporters.changes import CHANGES_CSV, read_baseline_folder, read_changes
+from exporters.folder import MARKER, replace_folder
 from exporters.ics import usable_email
 from exporters.timetable_csv import TIMETABLE_COLUMNS, csv_text, read_ids, read_rows
 from mail.imip import Invitation, Mailbox, build_message, occurrence_files, read_invitation
@@ -95,6 +95,9 @@ class SendPlan:
     already_sent: int  # invite files everyone in them already has (sent.csv)
     not_reachable: tuple[Unreachable, ...]
     people_known: bool  # False for a folder without input/: people without an email cannot be named
+    # A re-plan's: the folders it was made from (its baseline, that one's, ...) with invitations
+    # never sent (sent.csv), and how many; the people in them lack what those brought.
+    unsent_before: tuple[tuple[Path, int], ...] = ()
 
     @property
     def without_email(self) -> tuple[str, ...]:
@@ -136,8 +139,33 @@ def source_of(folder: Path) -> str:
 
 def plan_send(folder: Path | str, resend: Iterable[str] = ()) -> SendPlan:
     """Read the folder: every invite file of its source, what sent.csv says each person already has,
-    and what is left to send (all of it again for the occurrences in `resend`)."""
-    folder = Path(folder)
+    and what is left to send (all of it again for the occurrences in `resend`); and, for a
+    re-plan, which folders along its chain of baselines still hold invitations never sent."""
+    plan = _plan(Path(folder), resend)
+    return replace(plan, unsent_before=_unsent_before(plan.folder))
+
+
+def _unsent_before(folder: Path) -> tuple[tuple[Path, int], ...]:
+    """The folders `folder` was re-planned from, back along the chain (whatif.json's baseline),
+    each with the number of its invitations never sent, where any were. A baseline moved, deleted
+    or damaged since ends the chain: nothing can be said of it."""
+    found: list[tuple[Path, int]] = []
+    seen = {folder.resolve()}
+    baseline = read_baseline_folder(folder)
+    while baseline is not None and baseline.resolve() not in seen and (baseline / MARKER).is_file():
+        seen.add(baseline.resolve())
+        try:
+            plan = _plan(baseline, ())
+        except ScheduleError:
+            break
+        if plan.outgoing:
+            found.append((baseline, len(plan.outgoing)))
+        baseline = read_baseline_folder(baseline)
+    return tuple(found)
+
+
+def _plan(folder: Path, resend: Iterable[str]) -> SendPlan:
+    """plan_send for this folder alone."""
     source = source_of(folder)
     names = sorted(p.name for p in (folder / source).glob("*.ics") if p.is_file())
     invitations = [read_invitation(folder, f"{source}/{name}") for name in names]

@@ -446,6 +446,43 @@ def test_an_update_names_the_room_it_was_in_and_who_came_and_went(tmp_path):
     said = {i.occurrence_id: i.change for i in plan_send(out).invitations}
     assert said == {"A": "attendees: with Person P3 too", "B": "moved from Mon 13:00, Council Chamber"}
 
+
+def test_a_replan_says_which_timetables_it_was_made_from_were_never_sent(tmp_path, smtp_server):
+    """whatif.json records the baseline folder; send looks back along the chain (a re-plan of a
+    re-plan of a solve) and names each folder whose invitations never went out, until they have."""
+    from mail import plan_send
+    from models.changes import WhatIf
+
+    insp = tiny_inspection()
+    first = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1",)),
+                      session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
+    second = timetable(insp, replace(session("A", 1, 600, 660, "R1", ("OF1",), ("P1",)), sequence=1),
+                       session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
+    third = timetable(insp, replace(session("A", 1, 600, 660, "R1", ("OF1",), ("P1",)), sequence=1),
+                      replace(session("B", 2, 780, 840, "R1", ("OF1",), ("P3",)), sequence=1))
+
+    def written(t, out, before=None, baseline_dir=None):
+        result = SolveResult(status="OPTIMAL", timetable=t, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
+        extra = None if before is None else whatif_files(before, t, changes_between(before, t), WhatIf(),
+                                                         baseline_dir=baseline_dir)
+        write_output(result, out, source=None, extra_files=extra)
+        return out
+    base = written(first, tmp_path / "base")
+    w1 = written(second, tmp_path / "w1", first, base)
+    w2 = written(third, tmp_path / "w2", second, w1)
+    assert plan_send(base).unsent_before == ()  # a solve's folder has no baseline
+    assert plan_send(w2).unsent_before == ((w1.resolve(), 1), (base.resolve(), 2))
+    result = send(w2, "--dry-run", tmp_path / "eml")
+    assert f"Note: {w1.resolve()}, which this timetable was re-planned from, holds 1 invitation(s) never sent" \
+        in " ".join(result.output.split())
+    _, port = smtp_server()
+    assert send(base, *plain(port)).exit_code == 0
+    assert plan_send(w2).unsent_before == ((w1.resolve(), 1),)
+    assert send(w1, *plain(port)).exit_code == 0
+    assert plan_send(w2).unsent_before == ()
+    shutil.rmtree(w1)  # a baseline gone since ends the chain: nothing can be said of it
+    assert plan_send(w2).unsent_before == ()
+
 class RefuseOne(Handler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("p1@"):

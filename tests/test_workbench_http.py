@@ -248,6 +248,11 @@ def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_se
     out = root / "runs" / current / "out"
     page = client.get("/send").text
     assert current in page and 'data-testid="send-plan"' in page
+    # The current timetable is a re-plan of 001-solve, whose invitations never went out: the page
+    # says so and links to it (the re-plan's outbox alone would leave everyone else without theirs).
+    assert current.endswith("-replan")
+    warning = page[page.index('data-testid="unsent-before"'):]
+    assert warning.startswith('data-testid="unsent-before"><a href="/send?run=001-solve">001-solve</a>')
     client.post("/send/preview", data={"csrf": csrf, "run": current})
     page = client.get(f"/send?run={current}").text
     assert 'data-testid="preview"' in page and not (out / "sent.csv").exists()  # a preview sends nothing

@@ -67,7 +67,7 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
         raise
     if on_engine_done:
         on_engine_done()
-    return result, write_replan_output(result, out_dir, source, baseline, inspection, request)
+    return result, write_replan_output(result, out_dir, source, baseline, inspection, request, baseline_dir)
 
 
 def replan_request(inspection, who: str, from_text: str, away: str = "") -> WhatIf:

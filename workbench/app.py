@@ -251,8 +251,11 @@ def create_app(workspace: Path | str, token: str | None = None,
         plan = preview = None
         if run is not None:
             plan, preview = _send_plan(run)
+        # Earlier runs of the chain with invitations never sent: by run name, for a link to send them.
+        runs = {r.out.resolve(): r.name for r in space.runs()}
+        unsent = [(runs.get(folder.resolve()), folder, count) for folder, count in (plan.unsent_before if plan else ())]
         return page(request, "send.html", status, run=run, plan=plan, preview=preview, report=report,
-                    smtp=_smtp_defaults(), error=error, active="send")
+                    unsent=unsent, smtp=_smtp_defaults(), error=error, active="send")
 
     async def send_preview(request: Request) -> Response:
         from mail import send_folder
