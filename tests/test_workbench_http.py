@@ -112,8 +112,11 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
             if r["change"] in ("inspectors", "attendees")]
     assert said and all(escape(text) in table for text in said)
     assert json.loads((run / "out" / "whatif.json").read_text())["drop"] == [person]
+    assert 'data-testid="send-this"' not in page  # not current yet: nothing to send from it
     client.post("/adopt", data={"csrf": csrf, "run": run.name})
     assert (root / "current").read_text().strip() == run.name
+    assert f'href="/send?run={run.name}" data-testid="send-this">Send its updates</a>' in \
+        client.get(f"/replan?run={run.name}").text
     # Its week marks each session it changed or added, and no other.
     week = client.get(f"/week?run={run.name}").text
     changed = {r["occurrence_id"] for r in csv.DictReader(io.StringIO((run / "out" / "changes.csv").read_text()))
