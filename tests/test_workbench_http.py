@@ -203,6 +203,26 @@ def test_replan_with_an_edited_workbook_cancels_what_was_removed(solved, tmp_pat
 
 
 
+
+def test_a_workbook_uploaded_with_edits_shows_them_and_re_plans_without_a_second_upload(solved):
+    """The workspace's workbook (uploaded by the test before) differs from the current timetable's:
+    the Inspection and Re-plan pages list its edits, as a re-plan would take them in, and re-plan
+    with it at one click."""
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    said = json.loads((sorted((root / "runs").glob("*-replan"))[-1] / "out" / "whatif.json").read_text())["edits"]
+    assert said  # the edited workbook's re-plan took in an edit
+    for path in ("/inspection", "/replan"):
+        page = client.get(path).text
+        shown = page[page.index('data-testid="edits-since"'):page.index("</ul>", page.index('data-testid="edits-since"'))]
+        assert f"Since the current timetable ({current})" in shown, path
+        assert [str(escape(e)) for e in said] == re.findall(r"<li>([^<]*)</li>", shown), path
+    client.post("/replan/start", data={"csrf": csrf, "uploaded": "1", "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    run = sorted((root / "runs").glob("*-replan"))[-1]
+    assert json.loads((run / "out" / "whatif.json").read_text())["edits"] == said
+    assert (run / "workbook.xlsx").read_bytes() == (root / "workbook.xlsx").read_bytes()
+
 def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_the_same_folder(solved, tmp_path):
     """'Someone is away for a while': that absence only (unlike a dropout, they keep the rest of
     their week), as `schedule whatif --unavailable "ID Thu" --now "Wed 09:00"` takes it: the

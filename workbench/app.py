@@ -87,7 +87,9 @@ def create_app(workspace: Path | str, token: str | None = None,
     # --- Inspection -------------------------------------------------------------------------------
     async def inspection(request: Request, error: str | None = None, status: int = 200) -> Response:
         checked = _check(space.workbook) if space.has_workbook() else None
-        return page(request, "inspection.html", status, checked=checked, error=error, active="inspection")
+        edits = _edits_since(space.current(), space.workbook) if checked and checked["ok"] else []
+        return page(request, "inspection.html", status, checked=checked, edits=edits, error=error,
+                    active="inspection")
 
     async def upload(request: Request) -> Response:
         data = await form(request)
@@ -191,7 +193,7 @@ def create_app(workspace: Path | str, token: str | None = None,
         people = _loaded(baseline.workbook) if baseline is not None else None
         return page(request, "replan.html", status, run=run, result=_result(run) if run else None,
                     changes=_changes(run) if run else None, baseline=baseline, people=people,
-                    job=job, error=error, active="replan")
+                    edits=_edits_since(baseline, space.workbook), job=job, error=error, active="replan")
 
     async def replan_start(request: Request) -> Response:
         async def prepare(data, limit):
@@ -200,6 +202,8 @@ def create_app(workspace: Path | str, token: str | None = None,
             if edited is not None and getattr(edited, "filename", ""):
                 # "I edited the workbook": it becomes the workspace's workbook, re-planned against the current.
                 await _save_upload(space, edited)
+                source, request_ = space.workbook, _no_dropout()
+            elif data.get("uploaded") == "1":  # the workbook already uploaded (on the Inspection page)
                 source, request_ = space.workbook, _no_dropout()
             else:
                 source = baseline.workbook
@@ -496,6 +500,19 @@ def _check(workbook: Path) -> dict[str, object]:
         return {"ok": True, "summary": summary(_loaded(workbook))}
     except InputError as err:
         return {"ok": False, "problems": [(p, p.what) for p in err.problems]}
+
+
+def _edits_since(current: Run | None, workbook: Path) -> list[str]:
+    """The workspace workbook's edits since the current timetable was made, in words, as a re-plan
+    would take them in (none without a current timetable, or a workbook that does not load)."""
+    from models.edits import edits_between
+
+    if current is None or not workbook.is_file():
+        return []
+    try:
+        return edits_between(_loaded(current.workbook), _loaded(workbook)).in_words()
+    except InputError:
+        return []
 
 
 def _timetable(run: Run):
