@@ -453,8 +453,9 @@ def _send_text(report) -> str:
                      + ", ".join(plan.without_email))
     for earlier, count in plan.unsent_before:
         lines.append(f"Note: {earlier}, which this timetable was re-planned from, holds {count} invitation(s) "
-                     f"never sent, so the people in them lack what those brought: `schedule send {earlier}` "
-                     "sends them (in either order: an update outranks an earlier one in a calendar).")
+                     f"`schedule send` has not sent (its sent.csv). Unless they reached people another way "
+                     f"(imported by hand), those people lack them: `schedule send {earlier}` sends them "
+                     "(in either order: an update outranks an earlier one in a calendar).")
     return "\n".join(lines)
 
 

@@ -473,8 +473,8 @@ def test_a_replan_says_which_timetables_it_was_made_from_were_never_sent(tmp_pat
     assert plan_send(base).unsent_before == ()  # a solve's folder has no baseline
     assert plan_send(w2).unsent_before == ((w1.resolve(), 1), (base.resolve(), 2))
     result = send(w2, "--dry-run", tmp_path / "eml")
-    assert f"Note: {w1.resolve()}, which this timetable was re-planned from, holds 1 invitation(s) never sent" \
-        in " ".join(result.output.split())
+    assert f"Note: {w1.resolve()}, which this timetable was re-planned from, holds 1 invitation(s) `schedule send` " \
+        "has not sent" in " ".join(result.output.split())
     _, port = smtp_server()
     assert send(base, *plain(port)).exit_code == 0
     assert plan_send(w2).unsent_before == ((w1.resolve(), 1),)
