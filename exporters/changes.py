@@ -57,22 +57,36 @@ def change_marks(changes: Iterable[Change]) -> dict[str, str]:
     return {c.occurrence_id: CHANGE_MARKS[c.change] for c in changes if c.change in CHANGE_MARKS}
 
 
-# A change of people: the session field whose ids changed (the time and room stay as they were).
+# The people of a session a change can swap, in the words of CHANGE_KINDS.
 PEOPLE_FIELD = {"inspectors": "inspector_ids", "attendees": "attendee_ids"}
 
 
+def people_changes(change: Change, name: Callable[[str], str]) -> list[tuple[str, str]]:
+    """(inspectors or attendees, 'Amelia Morgan instead of Naomi Bennett' or 'without ...' or
+    'with ... too') for each of the two that changed, whatever the change's kind (a session moved
+    may have new people too), `name` giving each id's name; none for one added or cancelled."""
+    if change.old is None or change.new is None:
+        return []
+    found = []
+    for label, field in PEOPLE_FIELD.items():
+        old, new = getattr(change.old, field), getattr(change.new, field)
+        gone = ", ".join(name(i) for i in old if i not in new)
+        came = ", ".join(name(i) for i in new if i not in old)
+        if gone and came:
+            found.append((label, f"{came} instead of {gone}"))
+        elif gone or came:
+            found.append((label, f"without {gone}" if gone else f"with {came} too"))
+    return found
+
+
 def people_changed(change: Change, name: Callable[[str], str]) -> str:
-    """'Amelia Morgan instead of Naomi Bennett' (or 'without ...', 'with ... too') for a change of
-    inspectors or attendees, `name` giving each id's name; '' for any other change."""
-    field = PEOPLE_FIELD.get(change.change)
-    if field is None:
-        return ""
-    old, new = getattr(change.old, field), getattr(change.new, field)
-    gone = ", ".join(name(i) for i in old if i not in new)
-    came = ", ".join(name(i) for i in new if i not in old)
-    if gone and came:
-        return f"{came} instead of {gone}"
-    return f"without {gone}" if gone else f"with {came} too"
+    """people_changes in one phrase: just the phrase when it is the change's own kind ('Amelia
+    Morgan instead of Naomi Bennett' for a change of inspectors), else each labelled
+    ('inspectors: Amelia Morgan instead of Naomi Bennett' for a session moved, too); '' for none."""
+    found = people_changes(change, name)
+    if len(found) == 1 and found[0][0] == change.change:
+        return found[0][1]
+    return "; ".join(f"{label}: {phrase}" for label, phrase in found)
 
 
 def title_of(change: Change, inspection: Inspection, baseline: Inspection | None = None) -> str:
@@ -223,5 +237,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 
 __all__ = ["CHANGES_COLUMNS", "CHANGES_CSV", "CHANGE_MARKS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD",
            "REQUEST_FILE", "cancel_invites", "change_marks", "name_of", "outbox_files", "people_changed",
-           "read_baseline_folder", "read_changes", "read_edits", "read_request", "render_changes_csv", "render_request", "title_of",
-           "whatif_files", "when"]
+           "people_changes", "read_baseline_folder", "read_changes", "read_edits", "read_request",
+           "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from email.utils import make_msgid
 from pathlib import Path
 
-from exporters.changes import CHANGES_CSV, read_baseline_folder, read_changes
+from exporters.changes import CHANGES_CSV, PEOPLE_FIELD, read_baseline_folder, read_changes
 from exporters.folder import MARKER, replace_folder
 from exporters.ics import usable_email
 from exporters.timetable_csv import TIMETABLE_COLUMNS, csv_text, read_ids, read_rows
@@ -202,12 +202,11 @@ def _what_changed(folder: Path) -> dict[str, str]:
     said = {}
     for row in rows:
         kind, who = row["change"], row["people_changed"]
-        said[row["occurrence_id"]] = {
-            "moved": f"moved from {row['old_start']}, {room(row['old_room'])}",
-            "room": f"a new room (it was {room(row['old_room'])})",
-            "inspectors": f"inspectors: {who}" if who else "the inspectors",
-            "attendees": f"attendees: {who}" if who else "who attends",
-        }.get(kind, "")
+        if kind in PEOPLE_FIELD and who and not who.startswith(tuple(f"{label}: " for label in PEOPLE_FIELD)):
+            who = f"{kind}: {who}"  # changes.csv leaves out the label its change column gives
+        where = {"moved": f"moved from {row['old_start']}, {room(row['old_room'])}",
+                 "room": f"a new room (it was {room(row['old_room'])})"}.get(kind, "")
+        said[row["occurrence_id"]] = "; ".join(part for part in (where, who) if part)
     return said
 
 

@@ -430,21 +430,22 @@ def test_a_replan_folder_from_before_people_changed_still_names_who_cannot_be_re
 
 def test_an_update_names_the_room_it_was_in_and_who_came_and_went(tmp_path):
     """What changed, in the recipients' words: the room by its name from input/, and a change of
-    people as changes.csv says it."""
+    people as changes.csv says it, also for a session that moved."""
     from mail import plan_send
 
     insp = tiny_inspection()
     before = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1",)),
                        session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
     after = timetable(insp, replace(session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P3")), sequence=1),
-                      replace(session("B", 1, 780, 840, "R1", ("OF1",), ("P3",)), sequence=1))
+                      replace(session("B", 1, 780, 840, "R1", ("OF1",), ("P3", "P1")), sequence=1))
     out = tmp_path / "replan"
     result = SolveResult(status="OPTIMAL", timetable=after, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
     write_output(result, out, source=None, extra_files=whatif_files(before, after, changes_between(before, after)))
     (out / "input").mkdir(exist_ok=True)
     (out / "input" / "rooms.csv").write_text("id,name,site\r\nR1,Council Chamber,Civic Centre\r\n", encoding="utf-8")
     said = {i.occurrence_id: i.change for i in plan_send(out).invitations}
-    assert said == {"A": "attendees: with Person P3 too", "B": "moved from Mon 13:00, Council Chamber"}
+    assert said == {"A": "attendees: with Person P3 too",
+                    "B": "moved from Mon 13:00, Council Chamber; attendees: with Person P1 too"}
 
 
 def test_a_replan_says_which_timetables_it_was_made_from_were_never_sent(tmp_path, smtp_server):

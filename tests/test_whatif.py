@@ -446,3 +446,21 @@ def test_a_whatif_says_what_was_asked_in_words():
                                      "what starts before Wed 09:00 has happened and stays as it was"]
     assert WhatIf(drop=("P1",)).in_words() == ["P1 drops out for the whole week"]
     assert WhatIf().in_words() == []
+
+
+def test_people_changed_says_who_came_and_went_whatever_else_changed():
+    """A session moved may have new people too: the change line, changes.csv and the update email
+    say so, each part labelled unless it is the change's own kind."""
+    from exporters.changes import people_changed
+    from models.changes import Change
+
+    old = session("S", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("P1", "P2"))
+    name = {"OF1": "Ines Hale", "OF2": "Amelia Morgan", "P1": "Pat Lee", "P2": "Sam Roe", "P3": "Kim Day"}.get
+    swapped = Change("S", "inspectors", old, replace(old, inspector_ids=("OF2",)))
+    assert people_changed(swapped, name) == "Amelia Morgan instead of Ines Hale"
+    both = Change("S", "inspectors", old, replace(old, inspector_ids=("OF2",), attendee_ids=("P1", "P2", "P3")))
+    assert people_changed(both, name) == "inspectors: Amelia Morgan instead of Ines Hale; attendees: with Kim Day too"
+    moved = Change("S", "moved", old, replace(old, start=14 * H, end=15 * H, attendee_ids=("P1",)))
+    assert people_changed(moved, name) == "attendees: without Sam Roe"
+    assert people_changed(Change("S", "moved", old, replace(old, start=14 * H, end=15 * H)), name) == ""
+    assert people_changed(Change("S", "cancelled", old, None), name) == ""
