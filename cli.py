@@ -201,8 +201,12 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
     changes = write_replan_output(result, out_dir, input_path, baseline, inspection, request, baseline_dir)
     click.echo(_summary_text(result, out_dir, inspection))
     click.echo(changes_in_words(baseline, changes))
-    click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal,
-                             len(list((out_dir / "outbox").glob("*.ics"))), baseline.inspection))
+    outbox = len(list((out_dir / "outbox").glob("*.ics")))
+    click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal, outbox,
+                             baseline.inspection))
+    if outbox:
+        click.echo(f"Next: `schedule send {out_dir}` emails them to the people affected (or import "
+                   f"{out_dir / 'outbox'} into Outlook by hand).")
 
 
 @main.command()

@@ -121,6 +121,7 @@ def test_a_whatif_writes_a_complete_folder_with_changes_and_outbox_and_leaves_th
     summary = json.loads((out / "solve.json").read_text())
     assert summary["changes"] == 2 and summary["changes_proven_minimal"] is True
     assert "2 change(s) to the baseline, proven minimal; 3 file(s) in outbox/" in result.output
+    assert f"Next: `schedule send {out}` emails them to the people affected" in result.output
     by_id = {r["occurrence_id"]: r for r in rows(out / "timetable.csv")}
     assert by_id["MON"]["sequence"] == "0" and by_id["FG"]["sequence"] == "1"
     assert "1 cancelled, needing a substitute (see unscheduled.csv)." in result.output
@@ -270,6 +271,7 @@ def test_nothing_edited_and_nobody_dropped_says_nothing_changed_with_zero_change
     input_dir, base = week
     result = whatif(input_dir, base, tmp_path / "same")
     assert result.exit_code == 0, result.output
+    assert "Next:" not in result.output  # nothing to send
     assert "nothing changed: kept all 8 sessions as they were" in result.output
     assert rows(tmp_path / "same" / "changes.csv") == []
     assert not (tmp_path / "same" / "outbox").exists()
