@@ -148,6 +148,14 @@ def read_changes(directory: Path | str, problems: list[Problem] | None = None) -
     return [] if found else rows
 
 
+def read_change_marks(directory: Path | str) -> dict[str, str]:
+    """A re-plan's folder: occurrence id -> CHANGE_MARKS' word for each session its changes.csv
+    says it changed or added, as the week views mark them; none for a solve's folder or a
+    changes.csv that cannot be read (the week still shows)."""
+    return {row["occurrence_id"]: CHANGE_MARKS[row["change"]] for row in read_changes(directory) or ()
+            if row["change"] in CHANGE_MARKS}
+
+
 REQUEST_FILE = "whatif.json"
 
 
@@ -237,5 +245,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 
 __all__ = ["CHANGES_COLUMNS", "CHANGES_CSV", "CHANGE_MARKS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD",
            "REQUEST_FILE", "cancel_invites", "change_marks", "name_of", "outbox_files", "people_changed",
-           "people_changes", "read_baseline_folder", "read_changes", "read_edits", "read_request",
+           "people_changes", "read_baseline_folder", "read_change_marks", "read_changes", "read_edits", "read_request",
            "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

@@ -335,7 +335,7 @@ def write_output(result: SolveResult, out_dir: Path | str, source: Path | str | 
                  extra_files: dict[str, bytes] | None = None, changed: Mapping[str, str] | None = None) -> None:
     """Replace out_dir, atomically, by the complete output folder of a timetable. `extra_files`
     (relative path -> bytes) adds a what-if's changes.csv, outbox/ and cancel invites; `changed`
-    its marks for the printable week."""
+    its marks for timetable.html and timetable.xlsx."""
     check_replaceable(out_dir, {"input": source})  # before rendering: a refused folder costs nothing
     files = output_files(result, source, changed)
     check_unique_names([*files, *(extra_files or {})])

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 # The CSV row reader is shared with `schedule check`, so both read timetable.csv alike.
+from exporters.changes import read_change_marks
 from exporters.timetable_csv import TIMETABLE_COLUMNS, UNSCHEDULED_COLUMNS, read_ids, read_rows, start_and_end
 from models import DAYS, InputError, Problem, Timetable, Unscheduled, format_minutes
 
@@ -158,21 +159,11 @@ def read_folder(directory: Path | str) -> ShownWeek:
     if (directory / UNSCHEDULED_CSV).is_file():
         not_held = [Unscheduled(row["activity_id"].strip(), row["priority"].strip(), row["reason"])
                     for _, row in read_rows(directory / UNSCHEDULED_CSV, UNSCHEDULED_COLUMNS, problems)]
-    changed = _change_marks(directory)
+    changed = tuple(read_change_marks(directory).items())
     if problems:
         raise InputError(problems)
     sessions.sort(key=lambda r: (r.day, r.start, r.room_id, r.occurrence_id))
     return ShownWeek(tuple(sessions), tuple(not_held), changed)
-
-
-def _change_marks(directory: Path) -> tuple[tuple[str, str], ...]:
-    """A re-plan's folder: (occurrence id, mark) for each session its changes.csv says it changed
-    or added, marked as the printable week marks them; a solve's folder, or a changes.csv that
-    cannot be read (the week still shows): none."""
-    from exporters.changes import CHANGE_MARKS, read_changes
-
-    return tuple((row["occurrence_id"], CHANGE_MARKS[row["change"]]) for row in read_changes(directory) or ()
-                 if row["change"] in CHANGE_MARKS)
 
 
 def _shown_from_row(row: dict[str, str], number: int, problems: list[Problem],

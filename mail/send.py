@@ -155,11 +155,12 @@ def _unsent_before(folder: Path) -> tuple[tuple[Path, int], ...]:
     while baseline is not None and baseline.resolve() not in seen and (baseline / MARKER).is_file():
         seen.add(baseline.resolve())
         try:
-            plan = _plan(baseline, ())
+            source = source_of(baseline)
+            pending, _ = _outgoing(baseline, _invitations(baseline, source)[0], set())
         except ScheduleError:
             break
-        if plan.outgoing:
-            found.append((baseline, len(plan.outgoing)))
+        if pending:
+            found.append((baseline, len(pending)))
         baseline = read_baseline_folder(baseline)
     return tuple(found)
 
@@ -167,14 +168,28 @@ def _unsent_before(folder: Path) -> tuple[tuple[Path, int], ...]:
 def _plan(folder: Path, resend: Iterable[str]) -> SendPlan:
     """plan_send for this folder alone."""
     source = source_of(folder)
-    names = sorted(p.name for p in (folder / source).glob("*.ics") if p.is_file())
-    invitations = [read_invitation(folder, f"{source}/{name}") for name in names]
+    invitations, names = _invitations(folder, source)
+    tables = _input_tables(folder)
     if source == "outbox":
-        changed = _what_changed(folder)
+        changed = _what_changed(folder, tables)
         invitations = [replace(i, change=changed.get(i.occurrence_id, "")) if i.method == "REQUEST" else i
                        for i in invitations]
+    outgoing, already = _outgoing(folder, invitations, _resend_files(source, names, resend))
+    unreachable, known = _not_reachable(folder, source, invitations, tables)
+    return SendPlan(folder, source, tuple(invitations), tuple(outgoing), already, unreachable, known)
+
+
+def _invitations(folder: Path, source: str) -> tuple[list[Invitation], list[str]]:
+    """Every invite file of the folder's source, read, in time order; and their file names."""
+    names = sorted(p.name for p in (folder / source).glob("*.ics") if p.is_file())
+    invitations = [read_invitation(folder, f"{source}/{name}") for name in names]
     invitations.sort(key=lambda i: (_sort_time(i), i.file))
-    forced = _resend_files(source, names, resend)
+    return invitations, names
+
+
+def _outgoing(folder: Path, invitations: list[Invitation], forced: set[str]) -> tuple[list[Outgoing], int]:
+    """What is left to send after sent.csv (all of each file in `forced`), and how many invite
+    files everyone in them already has."""
     have = delivered(read_ledger(folder))
     outgoing: list[Outgoing] = []
     already = 0
@@ -185,24 +200,22 @@ def _plan(folder: Path, resend: Iterable[str]) -> SendPlan:
             outgoing.append(Outgoing(invitation, waiting))
         elif invitation.attendees:
             already += 1
-    unreachable, known = _not_reachable(folder, source, invitations)
-    return SendPlan(folder, source, tuple(invitations), tuple(outgoing), already, unreachable, known)
+    return outgoing, already
 
 
-def _what_changed(folder: Path) -> dict[str, str]:
+def _what_changed(folder: Path, tables: dict) -> dict[str, str]:
     """A re-plan's folder: occurrence id -> what the re-plan did to it, in words, for its updated
     invitation ("moved from Thu 09:00, Council Chamber"; "inspectors: Amelia Morgan instead of
-    Naomi Bennett"), from changes.csv and the room names of input/; nothing for a changes.csv that
-    cannot be read (the invitations still go)."""
-    rows = read_changes(folder) or []
-    rooms = {r.cells.get("id", ""): r.cells.get("name", "") for r in _input_rows(folder, "rooms")}
+    Naomi Bennett"), from changes.csv and the room names of input/ (`tables`); nothing for a
+    changes.csv that cannot be read (the invitations still go)."""
+    rooms = {r.cells.get("id", ""): r.cells.get("name", "") for r in _rows_of(tables, "rooms")}
 
     def room(room_id: str) -> str:
         return rooms.get(room_id) or room_id
     said = {}
-    for row in rows:
+    for row in read_changes(folder) or ():
         kind, who = row["change"], row["people_changed"]
-        if kind in PEOPLE_FIELD and who and not who.startswith(tuple(f"{label}: " for label in PEOPLE_FIELD)):
+        if kind in PEOPLE_FIELD and who and not who.startswith(f"{kind}: "):
             who = f"{kind}: {who}"  # changes.csv leaves out the label its change column gives
         where = {"moved": f"moved from {row['old_start']}, {room(row['old_room'])}",
                  "room": f"a new room (it was {room(row['old_room'])})"}.get(kind, "")
@@ -210,14 +223,15 @@ def _what_changed(folder: Path) -> dict[str, str]:
     return said
 
 
-def _input_rows(folder: Path, table: str) -> list:
-    """The rows of one table of the folder's input/ copy (none without it)."""
+def _input_tables(folder: Path) -> dict | None:
+    """The tables of the folder's input/ copy, read once per plan (None without it)."""
     from loader.tables import read_source
 
-    if not (folder / "input").is_dir():
-        return []
-    tables = read_source(folder / "input").tables
-    return list(tables[table].rows) if table in tables else []
+    return read_source(folder / "input").tables if (folder / "input").is_dir() else None
+
+
+def _rows_of(tables: dict | None, table: str) -> list:
+    return list(tables[table].rows) if tables and table in tables else []
 
 
 def _key(invitation: Invitation) -> tuple[str, str, int, str]:
@@ -243,17 +257,18 @@ def _resend_files(source: str, names: list[str], resend: Iterable[str]) -> set[s
     return forced
 
 
-def _not_reachable(folder: Path, source: str,
-                   invitations: list[Invitation]) -> tuple[tuple[Unreachable, ...], bool]:
+def _not_reachable(folder: Path, source: str, invitations: list[Invitation],
+                   tables: dict | None) -> tuple[tuple[Unreachable, ...], bool]:
     """The people in the occurrences being sent who have no usable email, by name: for a solve,
     everyone in timetable.csv; for a re-plan, everyone each change notifies. Names and emails come
     from the folder's input/ copy; without it (or with a timetable.csv or changes.csv that cannot be
-    read) nobody can be named (people_known False), which does not stop the invites going out."""
-    if not (folder / "input").is_dir():
+    read) nobody can be named (people_known False), which does not stop the invites going out.
+    `tables`: the input/ copy's (None: it has none)."""
+    if tables is None:
         return (), False
     who: dict[str, tuple[str, str]] = {}
     for table in ("inspectors", "people"):
-        for row in _input_rows(folder, table):
+        for row in _rows_of(tables, table):
             who[row.cells.get("id", "")] = (row.cells.get("name", ""), row.cells.get("email", ""))
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []

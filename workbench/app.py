@@ -571,6 +571,7 @@ def _robustness_summary(facts: dict) -> str:
 
 
 def _week(run: Run, by: str) -> dict[str, object]:
+    from exporters.changes import read_change_marks
     from exporters.html import rows_by, week_context
     from exporters.show import shown_sessions
 
@@ -579,18 +580,9 @@ def _week(run: Run, by: str) -> dict[str, object]:
     sessions = shown_sessions(timetable)
     titles = {a.id: a.title for a in insp.activities}
     return dict(week_context(timetable), rows=rows_by(by, timetable, sessions),
-                musts={o.id for o in insp.occurrences if o.is_must}, changed=_changed_sessions(run),
+                musts={o.id for o in insp.occurrences if o.is_must}, changed=read_change_marks(run.out),
                 unscheduled=[(u, titles.get(u.activity_id, u.activity_id)) for u in timetable.unscheduled],
                 session_count=len(sessions))
-
-
-def _changed_sessions(run: Run) -> dict[str, str]:
-    """A re-plan's sessions it changed or added (occurrence id -> the mark, as the printable week
-    marks them); none for a solve."""
-    from exporters.changes import CHANGE_MARKS
-
-    return {row["occurrence_id"]: CHANGE_MARKS[row["change"]] for row in _changes(run) or ()
-            if row["change"] in CHANGE_MARKS}
 
 
 def _changes(run: Run) -> list[dict[str, str]] | None:
