@@ -195,6 +195,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
                      unavailable=tuple(_request("--unavailable", period, inspection, text) for text in unavailable),
                      now=_request("--now", day_time, inspection, now_text) if now_text is not None else None)
     baseline = _read_baseline(baseline_dir, inspection)
+    _note_lifted(request, baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
@@ -229,6 +230,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     writes what was answered, marked partial."""
     import shutil
 
+    from exporters.changes import request_in_force
     from exporters.folder import check_replaceable, replace_folder
     from exporters.robustness import render_terminal, robustness_files
     from loader import load_inspection
@@ -244,9 +246,13 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     inspection = load_inspection(input_path)
     start = _request("--from", day_time, inspection, from_text) if from_text else (0, inspection.settings.day_start)
     baseline = _read_baseline(baseline_dir, inspection)
+    earlier = request_in_force(baseline_dir)  # whoever the baseline was re-planned without stays out
+    if earlier and earlier.anyone_out:
+        click.echo("Each question keeps the baseline's own re-plan in force: "
+                   + "; ".join(earlier.in_words(inspection.name_of)) + ".")
     with _SweepProgress() as progress:
         report = sweep(inspection, baseline, start, seed=seed, time_limit=time_limit, workers=workers,
-                       dask=dask_address, on_answer=progress)
+                       dask=dask_address, on_answer=progress, earlier=earlier)
     replace_folder(out_dir, robustness_files(report, input_path),
                    keep={"input": input_path, "baseline": baseline_dir})
     width = max(80, shutil.get_terminal_size((120, 24)).columns)
@@ -297,6 +303,23 @@ def _read_baseline(baseline_dir: Path, inspection):
     if edits:
         click.echo("INPUT edited since the baseline: " + "; ".join(edits))
     return baseline
+
+
+def _note_lifted(request, baseline_dir: Path, inspection) -> None:
+    """SPEC §6: a re-plan of a re-plan repeats the earlier drops, or the people in them are back.
+    Says so when this one does not, with the options that would keep them out."""
+    from exporters.changes import request_in_force
+    from models.inspection import DAYS, format_minutes
+
+    lifted = request.not_repeated(request_in_force(baseline_dir))
+    if not lifted.anyone_out:
+        return
+    said = lifted.in_words(lambda i: f"{inspection.name_of(i)} ({i})")[:len(lifted.drop) + len(lifted.unavailable)]
+    options = [f"--drop {i}" for i in lifted.drop] + [
+        f'--unavailable "{r} {DAYS[d]} {format_minutes(start)}-{format_minutes(end)}"'
+        for r, d, start, end in lifted.unavailable]
+    click.echo(f"Note: the baseline was re-planned for: {'; '.join(said)}. This re-plan does not ask that again, "
+               f"so they are available again from --now on; to keep them out, add {' '.join(options)}.", err=True)
 
 
 def _request(option: str, read, *args):

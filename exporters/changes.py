@@ -217,6 +217,15 @@ def read_request(directory: Path) -> WhatIf | None:
                   now=tuple(now) if now is not None else None)
 
 
+def request_in_force(directory: Path | str) -> WhatIf | None:
+    """The what-if a folder was re-planned for, which a re-plan of it carries forward (None for a
+    solve's folder, or a whatif.json edited into another shape: `schedule check` names that)."""
+    try:
+        return read_request(Path(directory))
+    except InputError:
+        return None
+
+
 def _minutes_of_week(days: list, minutes: list) -> bool:
     """Days 0-4 and minutes 0-1440, as whole numbers (JSON's true is no number here)."""
     whole = all(type(v) is int for v in days + minutes)
@@ -245,5 +254,5 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
 
 __all__ = ["CHANGES_COLUMNS", "CHANGES_CSV", "CHANGE_MARKS", "EARLIER_CHANGES_COLUMNS", "PEOPLE_FIELD",
            "REQUEST_FILE", "cancel_invites", "change_marks", "name_of", "outbox_files", "people_changed",
-           "people_changes", "read_baseline_folder", "read_change_marks", "read_changes", "read_edits", "read_request",
+           "people_changes", "read_baseline_folder", "read_change_marks", "read_changes", "read_edits", "read_request", "request_in_force",
            "render_changes_csv", "render_request", "title_of", "whatif_files", "when"]

@@ -15,8 +15,7 @@ class RequestError(ValueError):
 
 def known_id(inspection: Inspection, resource_id: str) -> str:
     resource_id = resource_id.strip()
-    if not any(resource_id in known for known in (inspection.inspector_by_id, inspection.person_by_id,
-                                                  inspection.room_by_id)):
+    if not inspection.knows(resource_id):
         raise RequestError(f"{resource_id!r} is not an inspector, person or room of this inspection")
     return resource_id
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.inspection import DAYS, format_minutes, period_text
 from models.timetable import Session, Timetable
@@ -123,3 +123,34 @@ class WhatIf:
         if when:
             lines.append(f"what starts before {when} has happened and stays as it was")
         return lines
+
+    def carried_forward(self, earlier: WhatIf | None, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
+        """This request with `earlier` (the what-if the baseline was re-planned for) still in force:
+        who dropped out stays out and who was away stays away (ids still `known` to the input), and
+        what had happened by its `now` has still happened (the later `now` of the two). Without it
+        a re-plan of a re-plan would put the people who dropped out back into sessions."""
+        if earlier is None:
+            return self
+        nows = [n for n in (self.now, earlier.now) if n is not None]
+        return WhatIf(drop=tuple(dict.fromkeys(self.drop + tuple(i for i in earlier.drop if known(i)))),
+                      unavailable=tuple(dict.fromkeys(self.unavailable + tuple(
+                          u for u in earlier.unavailable if known(u[0])))),
+                      now=max(nows) if nows else None)
+
+    def not_repeated(self, earlier: WhatIf | None) -> WhatIf:
+        """What `earlier` asked that this request does not ask again: its drops and absences (and
+        its `now`), which this re-plan therefore lifts."""
+        if earlier is None:
+            return WhatIf()
+        return WhatIf(drop=tuple(i for i in earlier.drop if i not in self.drop),
+                      unavailable=tuple(u for u in earlier.unavailable if u not in self.unavailable),
+                      now=earlier.now)
+
+    def without(self, resource_id: str) -> WhatIf:
+        """This request with `resource_id` back: neither dropped out nor away."""
+        return replace(self, drop=tuple(i for i in self.drop if i != resource_id),
+                       unavailable=tuple(u for u in self.unavailable if u[0] != resource_id))
+
+    @property
+    def anyone_out(self) -> bool:
+        return bool(self.drop or self.unavailable)

@@ -276,6 +276,10 @@ class Inspection:
         periods = self.unavailable.get(resource_id)
         return not periods or all(d != day or e <= start or s >= end for d, s, e in periods)
 
+    def knows(self, resource_id: str) -> bool:
+        """`resource_id` is an inspector, person or room of this inspection."""
+        return any(resource_id in known for known in (self.inspector_by_id, self.person_by_id, self.room_by_id))
+
     def name_of(self, resource_id: str) -> str:
         """The name of an inspector, person or room as the input gives it; the id when unknown."""
         who = (self.inspector_by_id.get(resource_id) or self.person_by_id.get(resource_id)

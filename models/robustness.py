@@ -17,6 +17,15 @@ class Question:
     kind: str  # inspector, person or room
     sessions: int  # baseline sessions they are in (or a room hosts) at or after `start`
     start: tuple[int, int]  # (day, minute): what starts before has happened
+    # The what-if the baseline was re-planned for (models.changes.WhatIf), still in force: whoever
+    # dropped out then stays out in this question's re-plan too.
+    earlier: object = None
+
+    def request(self, known=lambda _: True):
+        """The re-plan this question asks for: its id out from `start`, the earlier what-if kept."""
+        from models.changes import WhatIf
+
+        return WhatIf(drop=(self.id,), now=self.start).carried_forward(self.earlier, known)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,11 @@ def cores() -> int:
 
 
 # --- the questions ------------------------------------------------------------------------------
-def questions(baseline: Timetable, start: tuple[int, int]) -> tuple[Question, ...]:
-    """Every inspector, every partner person in a session at or after `start`, every room."""
+def questions(baseline: Timetable, start: tuple[int, int], earlier: WhatIf | None = None) -> tuple[Question, ...]:
+    """Every inspector, every partner person in a session at or after `start`, every room; none
+    already out in `earlier`, the what-if the baseline was re-planned for (kept in each question)."""
     inspection = baseline.inspection
+    out = set(earlier.drop) if earlier else set()
     later = [s for s in baseline.sessions if (s.day, s.start) >= start]
 
     def count(resource_id: str) -> int:
@@ -52,7 +54,8 @@ def questions(baseline: Timetable, start: tuple[int, int]) -> tuple[Question, ..
     asked = ([(i, "inspector") for i in inspection.inspectors]
              + [(p, "person") for p in inspection.people if p.id in busy]
              + [(r, "room") for r in inspection.rooms])
-    return tuple(Question(who.id, who.name, kind, count(who.id), start) for who, kind in asked)
+    return tuple(Question(who.id, who.name, kind, count(who.id), start, earlier) for who, kind in asked
+                 if who.id not in out)
 
 
 # --- one answer ---------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ def answer(inspection: Inspection, baseline: Timetable, question: Question, seed
            time_limit: float = DEFAULT_TIME_LIMIT) -> Answer:
     """What the week loses if `question.id` drops out from `question.start` on."""
     started, cpu = time.monotonic(), time.process_time()
-    request = WhatIf(drop=(question.id,), now=question.start)
+    request = question.request(known=inspection.knows)
     try:
         result = _replan(inspection, baseline, request, seed, time_limit)
     except Infeasible as err:
@@ -127,11 +130,13 @@ def _peak_memory_mb() -> float:
 # --- the sweep ----------------------------------------------------------------------------------
 def sweep(inspection: Inspection, baseline: Timetable, start: tuple[int, int], *, seed: int = 0,
           time_limit: float = DEFAULT_TIME_LIMIT, workers: int | None = None, dask: str | None = None,
-          on_answer: OnAnswer | None = None, only: Iterable[str] | None = None) -> Report:
+          on_answer: OnAnswer | None = None, only: Iterable[str] | None = None,
+          earlier: WhatIf | None = None) -> Report:
     """Ask every question (or those about the ids in `only`) on a local process pool of `workers`
     processes (default: one per core), or on the Dask cluster at `dask` (tcp://HOST:PORT).
+    `earlier`: the what-if the baseline was re-planned for, kept in force in every question.
     Ctrl-C stops it: the report then holds what was answered, marked partial."""
-    asked = questions(baseline, start)
+    asked = questions(baseline, start, earlier)
     if only is not None:
         wanted = set(only)
         asked = tuple(q for q in asked if q.id in wanted)

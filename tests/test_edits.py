@@ -114,3 +114,20 @@ def test_the_input_copy_of_a_workbook_is_its_sheets_as_csv_and_loads_the_same(tm
         (tmp_path / name).write_bytes(data)
     assert load_inspection(tmp_path / "input") == load_inspection(EXAMPLE_XLSX)
     assert edits_between(load_inspection(tmp_path / "input"), load_inspection(EXAMPLE_XLSX)).nothing
+
+
+def test_a_replan_of_a_replan_carries_the_earlier_whatif_forward_and_knows_what_it_lifts():
+    """Plain domain: who dropped out stays out, who was away stays away (if still in the input),
+    the later `now` wins (what had happened has still happened); and what a request leaves out of
+    the earlier one is what it lifts."""
+    earlier = WhatIf(drop=("OF2", "GONE"), unavailable=(("P1", 3, 540, 720),), now=(2, 540))
+    asked = WhatIf(drop=("P2",), now=(3, 540))
+    carried = asked.carried_forward(earlier, known=lambda i: i != "GONE")
+    assert carried == WhatIf(drop=("P2", "OF2"), unavailable=(("P1", 3, 540, 720),), now=(3, 540))
+    assert WhatIf(drop=("P2",), now=(1, 0)).carried_forward(earlier).now == (2, 540)
+    assert WhatIf().carried_forward(None) == WhatIf()
+    assert carried.carried_forward(earlier) == carried.carried_forward(earlier).carried_forward(earlier)
+    assert carried.not_repeated(earlier) == WhatIf(drop=("GONE",), now=(2, 540))
+    assert not carried.carried_forward(earlier).not_repeated(earlier).anyone_out
+    assert carried.without("OF2") == WhatIf(drop=("P2",), unavailable=(("P1", 3, 540, 720),), now=(3, 540))
+    assert carried.without("P1").unavailable == ()

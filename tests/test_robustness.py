@@ -221,6 +221,29 @@ def test_the_command_writes_the_ranked_csv_and_page_and_prints_the_table(input_d
     assert CliRunner().invoke(main, args).exit_code == 0  # its own folder is replaced on a rerun
 
 
+def test_on_a_replanned_baseline_whoever_dropped_out_stays_out_in_every_question(input_dir, baseline_dir, on_pool,
+                                                                                 tmp_path):
+    """A baseline re-planned for P3 dropping out: P3 is not asked about, and each question keeps P3
+    out. Losing P2 then leaves the volunteers' focus group one member short (P4 alone), which it
+    is not with P3 still there."""
+    replanned = tmp_path / "without-p3"
+    result = CliRunner().invoke(main, ["whatif", str(input_dir), "--baseline", str(baseline_dir), "--drop", "P3",
+                                       "--now", "Tue 09:00", "--out", str(replanned), "--time-limit", str(LIMIT),
+                                       "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "robust"
+    result = CliRunner().invoke(main, ["robustness", str(input_dir), "--baseline", str(replanned), "--from",
+                                       "Tue 09:00", "--workers", "1", "--out", str(out), "--time-limit", str(LIMIT)])
+    assert result.exit_code == 0, result.output
+    assert "Each question keeps the baseline's own re-plan in force: Pia Three drops out from Tue 09:00" in \
+        " ".join(result.output.split())
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "robustness.csv").read_text(encoding="utf-8")))}
+    assert "P3" not in rows and {"P2", "P4", "OF1"} <= set(rows)
+    before = next(a for a in on_pool.answers if a.question.id == "P2")
+    assert before.held_weight_lost == 0
+    assert rows["P2"]["held_weight_lost"] == "100" and rows["P2"]["status"] == "OPTIMAL"
+
+
 def test_bad_options_are_refused_before_anything_is_asked(input_dir, baseline_dir, tmp_path):
     out = tmp_path / "robust"
     base = ["robustness", str(input_dir), "--baseline", str(baseline_dir), "--out", str(out)]

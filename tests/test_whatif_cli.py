@@ -168,6 +168,20 @@ def test_chained_whatifs_raise_sequences_and_the_outboxes_bring_every_diary_up_t
     assert held_events(diaries) == expected_diaries(read_timetable(inspection, tmp_path / "w2"))
 
 
+def test_a_replan_of_a_replan_that_does_not_repeat_a_drop_says_so_with_the_option(week, tmp_path):
+    """SPEC §6: the earlier drops are passed again, or the people in them are back. The command
+    says when they are not, naming who and the option that keeps them out; repeated, no note."""
+    input_dir, base = week
+    assert whatif(input_dir, base, tmp_path / "w1", "--drop", "P1", "--now", "Tue 12:00").exit_code == 0
+    lifted = whatif(input_dir, tmp_path / "w1", tmp_path / "w2", "--drop", "P2", "--now", "Tue 12:00")
+    assert lifted.exit_code == 0, lifted.output
+    assert ("Note: the baseline was re-planned for: Person P1 (P1) drops out from Tue 12:00. This re-plan does "
+            "not ask that again, so they are available again from --now on; to keep them out, add --drop P1."
+            ) in " ".join(lifted.output.split())
+    repeated = whatif(input_dir, tmp_path / "w1", tmp_path / "w3", "--drop", "P2", "--drop", "P1", "--now", "Tue 12:00")
+    assert repeated.exit_code == 0 and "Note: the baseline was re-planned" not in repeated.output
+
+
 @pytest.mark.parametrize("options, message", [
     (("--drop", "NOBODY"), "Invalid value for '--drop': 'NOBODY' is not an inspector, person or room"),
     (("--unavailable", "P9 Tue 09:00-12:00"), "Invalid value for '--unavailable': 'P9' is not an inspector"),

@@ -126,6 +126,44 @@ def test_a_replan_by_name_shows_its_changes_and_adopt_makes_it_current(solved):
     assert 'class="change-mark"' not in client.get("/week?run=001-solve").text
 
 
+def test_a_replan_of_a_replan_keeps_whoever_dropped_out_out_until_the_lead_says_they_are_back(solved):
+    """The current timetable (adopted above) was re-planned for someone dropping out from Wed 09:00.
+    A second re-plan from the pages asks for another dropout only, and still keeps the first out,
+    as `schedule whatif` does given the earlier --drop again; the page says what is in force; and
+    the lead can re-plan with them back."""
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    earlier = json.loads((root / "runs" / current / "out" / "whatif.json").read_text())
+    assert earlier["drop"] and earlier["now"] == [2, 9 * 60]
+    first = earlier["drop"][0]
+    first_name = next(r["name"] for r in example_tables(rows=20, seed=7)["people"] if r["id"] == first)
+    page = client.get("/replan").text
+    panel = page[page.index('data-testid="still-out"'):page.index("</section>", page.index('data-testid="still-out"'))]
+    assert f"{escape(first_name)} drops out from Wed 09:00" in panel
+
+    timetable = (root / "runs" / current / "out" / "timetable.csv").read_text().splitlines()
+    second = next(i for line in timetable[1:] if ",Fri," in line for i in line.split(",")[-2].split(";")
+                  if i and i != first)
+    client.post("/replan/start", data={"csrf": csrf, "who": second, "from": "Thu 09:00", "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    run = sorted((root / "runs").glob("*-replan"))[-1]
+    asked = json.loads((run / "out" / "whatif.json").read_text())
+    assert asked["drop"] == [second, first] and asked["now"] == [3, 9 * 60]
+    # The folder keeps both out: `schedule check` judges it against the dropouts it records.
+    result = CliRunner().invoke(main, ["check", str(run / "workbook.xlsx"), str(run / "out")])
+    assert result.exit_code == 0, result.output
+    later = [line for line in (run / "out" / "timetable.csv").read_text().splitlines()[1:]
+             if ",Thu," in line or ",Fri," in line]
+    assert not any(who in line.split(",")[-2].split(";") for line in later for who in (first, second))
+
+    client.post("/replan/start", data={"csrf": csrf, "back": first_name, "from": "Thu 09:00", "time_limit": "10"})
+    assert wait_for_search(client)["state"] == "done"
+    back = sorted((root / "runs").glob("*-replan"))[-1]
+    assert back != run and json.loads((back / "out" / "whatif.json").read_text())["drop"] == []
+    page = client.post("/replan/start", data={"csrf": csrf, "back": "Nobody Known", "time_limit": "10"})
+    assert page.status_code == 400 and "is not out in the current timetable" in page.text
+
+
 def test_robustness_from_the_pages_writes_what_the_command_writes_and_ranks_by_name(solved, tmp_path):
     """The Robustness page asks the questions of `schedule robustness` about the current timetable,
     into runs/NNN-robustness/out/, and shows the most harmful first by name; the command run on the
@@ -245,14 +283,19 @@ def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_
     assert wait_for_search(client)["state"] == "done"
     run = sorted((root / "runs").glob("*-replan"))[-1]
     asked = json.loads((run / "out" / "whatif.json").read_text())
-    assert (asked["drop"], asked["unavailable"], asked["now"]) == ([], [[person, 3, 0, 24 * 60]], [2, 9 * 60])
-    said = f"Re-planned for: {name} is away Thu all day; what starts before Wed 09:00 has happened and stays as it was."
+    # Whoever the current timetable was re-planned without (an earlier test's dropout) stays out.
+    earlier = json.loads((base / "whatif.json").read_text())["drop"] if (base / "whatif.json").exists() else []
+    assert (asked["drop"], asked["unavailable"], asked["now"]) == (earlier, [[person, 3, 0, 24 * 60]], [2, 9 * 60])
+    names = {r["id"]: r["name"] for r in example_tables(rows=20, seed=7)["people"]}
+    said = "Re-planned for: " + "".join(f"{names[i]} drops out from Wed 09:00; " for i in earlier) + \
+        f"{name} is away Thu all day; what starts before Wed 09:00 has happened and stays as it was."
     assert str(escape(said)) in client.get(f"/replan?run={run.name}").text
     after = list(csv.DictReader(io.StringIO((run / "out" / "timetable.csv").read_text())))
     assert "Thu" not in days_of(person, after) and days_of(person, after) - {"Mon", "Tue", "Thu"}
 
     cli = CliRunner().invoke(main, ["whatif", str(run / "workbook.xlsx"), "--baseline", str(base),
                                     "--unavailable", f"{person} Thu", "--now", "Wed 09:00",
+                                    *[a for i in earlier for a in ("--drop", i)],
                                     "--time-limit", "10", "--out", str(tmp_path / "cli")])
     assert cli.exit_code == 0, cli.output
     for name in ("timetable.csv", "changes.csv", "whatif.json"):

@@ -92,6 +92,24 @@ def replan_request(inspection, who: str, from_text: str, away: str = "") -> What
         raise ScheduleError(f"Away: {err}") from None
 
 
+def in_force(request: WhatIf, baseline_dir: Path, inspection, back: str = "") -> WhatIf:
+    """What the workbench re-plans for: `request` with the what-if the current timetable (in
+    `baseline_dir`) was re-planned for still in force (WhatIf.carried_forward), less `back`, an id
+    or name the lead says is back; as `schedule whatif` does given the earlier --drop and
+    --unavailable again. Without it a second re-plan would put whoever dropped out back in."""
+    from exporters.changes import request_in_force
+
+    earlier = request_in_force(baseline_dir)
+    if back.strip():
+        out = earlier.drop + tuple(u[0] for u in earlier.unavailable) if earlier else ()
+        named = {inspection.name_of(i).strip().casefold(): i for i in out}
+        resource = named.get(back.strip().casefold(), back.strip())
+        if resource not in out:
+            raise ScheduleError(f"Back: {back.strip()!r} is not out in the current timetable")
+        earlier = earlier.without(resource)
+    return request.carried_forward(earlier, known=inspection.knows)
+
+
 def from_time(inspection, from_text: str) -> tuple[int, int] | None:
     """'Wed 09:00' as (day, minute), read as `--now` and `--from` read it; blank: None."""
     from loader.request import RequestError, day_time
@@ -109,6 +127,7 @@ def robustness_into(source: Path, baseline_dir: Path, out_dir: Path, *, start: t
     report (robustness.csv and robustness.html) of what each dropout from `start` (None: the start
     of the week) would cost. A Stop ends it as Ctrl-C does: what was answered is written, marked
     partial."""
+    from exporters.changes import request_in_force
     from exporters.folder import check_replaceable, read_baseline, replace_folder
     from exporters.robustness import robustness_files
     from loader import load_inspection
@@ -118,7 +137,8 @@ def robustness_into(source: Path, baseline_dir: Path, out_dir: Path, *, start: t
     baseline, _ = read_baseline(baseline_dir, inspection)
     check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
     report = sweep(inspection, baseline, start or (0, inspection.settings.day_start), seed=seed,
-                   time_limit=time_limit, workers=workers, dask=dask, on_answer=on_answer)
+                   time_limit=time_limit, workers=workers, dask=dask, on_answer=on_answer,
+                   earlier=request_in_force(baseline_dir))
     replace_folder(out_dir, robustness_files(report, source), keep={"input": source, "baseline": baseline_dir})
     return report
 

@@ -33,8 +33,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from exporters.changes import request_in_force
 from models import InputError, ScheduleError
-from workbench.actions import Jobs, from_time, replan_into, replan_request, robustness_into, solve_into
+from models.changes import WhatIf
+from workbench.actions import Jobs, from_time, in_force, replan_into, replan_request, robustness_into, solve_into
 from workbench.workspace import Run, Workspace
 
 log = logging.getLogger("workbench")
@@ -191,8 +193,12 @@ def create_app(workspace: Path | str, token: str | None = None,
         run, job = shown(request, "replan")
         baseline = space.current()
         people = _loaded(baseline.workbook) if baseline is not None else None
+        earlier = request_in_force(baseline.out) if baseline is not None else None
         return page(request, "replan.html", status, run=run, result=_result(run) if run else None,
                     changes=_changes(run) if run else None, baseline=baseline, people=people,
+                    still_out=earlier.in_words(people.name_of) if earlier and earlier.anyone_out else [],
+                    back_options=[(i, people.name_of(i)) for i in dict.fromkeys(
+                        earlier.drop + tuple(u[0] for u in earlier.unavailable))] if earlier else [],
                     edits=_edits_since(baseline, space.workbook), job=job, error=error, active="replan")
 
     async def replan_start(request: Request) -> Response:
@@ -202,14 +208,19 @@ def create_app(workspace: Path | str, token: str | None = None,
             if edited is not None and getattr(edited, "filename", ""):
                 # "I edited the workbook": it becomes the workspace's workbook, re-planned against the current.
                 await _save_upload(space, edited)
-                source, request_ = space.workbook, _no_dropout()
+                source, request_ = space.workbook, WhatIf()
             elif data.get("uploaded") == "1":  # the workbook already uploaded (on the Inspection page)
-                source, request_ = space.workbook, _no_dropout()
+                source, request_ = space.workbook, WhatIf()
+            elif data.get("back") is not None:  # someone out in the current timetable is back
+                source = baseline.workbook
+                request_ = WhatIf(now=from_time(_loaded(source), str(data.get("from", ""))))
             else:
                 source = baseline.workbook
                 request_ = replan_request(_loaded(source), str(data.get("who", "")), str(data.get("from", "")),
                                           str(data.get("away", "")))
             _check_loads(source)
+            # Whoever the current timetable was re-planned without stays out (unless said to be back).
+            request_ = in_force(request_, baseline.out, _loaded(source), str(data.get("back") or ""))
 
             def search(job):
                 replan_into(job.run.workbook, baseline.out, request_, job.run.out, time_limit=limit,
@@ -465,12 +476,6 @@ def _time_limit(text) -> float:
     return limit
 
 
-def _no_dropout():
-    from models.changes import WhatIf
-
-    return WhatIf()
-
-
 _INSPECTIONS: dict[str, object] = {}  # workbook digest -> its inspection (the last 16)
 
 
@@ -525,7 +530,7 @@ def _result(run: Run) -> dict[str, object]:
     """solve.json, and the summary line the result-summary element shows."""
     from collections import Counter
 
-    from exporters.changes import read_edits, read_request
+    from exporters.changes import read_edits
 
     facts = json.loads((run.out / "solve.json").read_text(encoding="utf-8"))
     if run.kind == "robustness":
@@ -534,10 +539,7 @@ def _result(run: Run) -> dict[str, object]:
     facts["explanation"] = (run.out / "explanation.txt").read_text(encoding="utf-8") \
         if (run.out / "explanation.txt").is_file() else ""
     facts["edits"] = read_edits(run.out)  # a re-plan's: what it took in from the edited workbook
-    try:
-        asked = read_request(run.out) if run.kind == "replan" else None
-    except InputError:  # whatif.json edited by hand: `schedule check` names the problem
-        asked = None
+    asked = request_in_force(run.out) if run.kind == "replan" else None
     facts["asked"] = asked.in_words(_loaded(run.workbook).name_of) if asked else []
     if not run.timetable:
         facts["summary"] = "No timetable can hold every must: see the explanation below."
