@@ -21,7 +21,7 @@ The first version put all three levels in one scaled objective; with a busy insp
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -104,11 +104,13 @@ def _unchanged(week: WeekModel, session: Session) -> cp_model.IntVar | None:
     return same
 
 
-def _parts_kept(week: WeekModel, session: Session) -> tuple[cp_model.IntVar, list[tuple[int, cp_model.IntVar]]]:
+def _parts_kept(week: WeekModel, session: Session, sites: Mapping[str, str | None]
+                ) -> tuple[cp_model.IntVar, list[tuple[int, cp_model.IntVar]]]:
     """(weight, literal) for each part of a baseline session kept as it was: its start (weighed by
-    everyone it would disturb), its room, each inspector and each pool member. Once an occurrence
-    must change anyway, this keeps the change to what the edit forces (no needless move, no pool
-    member swapped out, no second inspector replaced)."""
+    everyone it would disturb), its room (and its building: `sites`, room id -> site, as the
+    baseline had them), each inspector and each pool member (and each not added). Once an
+    occurrence must change anyway, this keeps the change to what the edit forces (no needless move,
+    no pool member swapped out or added, no second inspector replaced, no trip across town)."""
     v, m, oid = week.vars, week.model, session.occurrence_id
     same_start = m.new_bool_var(f"same_start[{oid}]")
     m.add_implication(same_start, v.held[oid])
@@ -116,18 +118,23 @@ def _parts_kept(week: WeekModel, session: Session) -> tuple[cp_model.IntVar, lis
     parts = [(len(session.everyone) + 1, same_start)]
     if session.room_id in v.room[oid]:
         parts.append((1, v.room[oid][session.room_id]))
+    # Another room in the same building is less of a change than one across town.
+    rooms = week.inspection.room_by_id
+    site = sites.get(session.room_id)
+    parts += [(1, lit) for r, lit in v.room[oid].items() if site and rooms[r].site == site]
     parts += [(1, v.inspector[oid][i]) for i in session.inspector_ids if i in v.inspector[oid]]
-    parts += [(1, v.pool[oid][p]) for p in session.attendee_ids if p in v.pool[oid]]
+    # Each pool member kept, and each not added: a pool one short takes one more, not a full pool.
+    parts += [(1, lit if p in session.attendee_ids else lit.negated()) for p, lit in v.pool[oid].items()]
     return same_start, parts
 
 
 class _Kept:
     """The literals that say how much of one baseline occurrence the re-plan keeps."""
 
-    def __init__(self, week: WeekModel, session: Session, can_stay: bool):
+    def __init__(self, week: WeekModel, session: Session, can_stay: bool, sites: Mapping[str, str | None]):
         self.session = session
         self.unchanged = _unchanged(week, session) if can_stay else None
-        self.same_start, self.parts = _parts_kept(week, session)
+        self.same_start, self.parts = _parts_kept(week, session, sites)
 
     def same_as(self, new: Session | None) -> bool:
         return new is not None and change_kind(self.session, new) is None
@@ -151,10 +158,12 @@ class ReplanSearch:
     certain, which the bound then knows from the start."""
 
     def __init__(self, week: WeekModel, weights: dict[str, int], kept: list[Session], change_cost: int,
-                 can_stay: set[str]):
+                 can_stay: set[str], sites: Mapping[str, str | None] | None = None):
         self.week, self.change_cost = week, change_cost
         self.weights, self.kept, self.can_stay = weights, kept, can_stay
-        self.keeps = [_Kept(week, s, s.occurrence_id in can_stay) for s in kept]
+        # Room id -> site, as the baseline had them (a room the lead removed still had one).
+        self.sites = sites if sites is not None else {r.id: r.site for r in week.inspection.rooms}
+        self.keeps = [_Kept(week, s, s.occurrence_id in can_stay, self.sites) for s in kept]
         self.changeable = [k for k in self.keeps if k.unchanged is not None]
         self.scale = len(self.changeable) + 1  # any point of score outweighs every change avoided
         v = week.vars
@@ -196,7 +205,7 @@ class ReplanSearch:
         `progress` is called as the search's Watcher calls it (the caller shows the week's score)."""
         def search(candidates: Candidates, start: list[Session], budget: float):
             day = ReplanSearch(WeekModel(self.week.inspection, candidates=candidates), self.weights, self.kept,
-                               self.change_cost, self.can_stay)
+                               self.change_cost, self.can_stay, self.sites)
             pin(day.week, [s for s in start if s.occurrence_id in pinned])
             day.week.model.maximize(day.scale * day.score + day.unchanged)
             day.hint(start)

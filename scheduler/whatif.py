@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from checker.rules import travel_between_sites as travel_violations
 from checker.whatif import whatif_violations
-from models import Infeasible, Inspection, Session, SolveResult, Timetable, Unscheduled
+from models import Infeasible, InputError, Inspection, Problem, Session, SolveResult, Timetable, Unscheduled
 from models.changes import WhatIf, cancel_sequence, change_kind, changes_between, counted
 from models.dropout import NEEDS_SUBSTITUTE, apply_dropouts, frozen_sessions, now_minute
 from models.edits import Edits, edits_between
@@ -41,6 +41,7 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     as it is now (`inspection`) and the dropouts of `request` (see the module docstring).
     `objective` is SPEC §4's re-plan score, held weight - change_cost x changes."""
     started = time.monotonic()
+    _same_week(baseline.inspection, inspection)
     edits = edits_between(baseline.inspection, inspection)
     known = inspection.occurrence_by_id
     # What happened stays as it was; an occurrence the lead removed from INPUT is cancelled even so.
@@ -71,7 +72,8 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
             week = WeekModel(adjusted, candidates=candidates)
             relaxed = week.without_travel() if mended_ok else None
             pin(week, frozen.values())
-            search = ReplanSearch(week, weights, kept, cost, can_stay)
+            search = ReplanSearch(week, weights, kept, cost, can_stay,
+                                  sites={r.id: r.site for r in (*adjusted.rooms, *baseline.inspection.rooms)})
             progress = _progress_in_score(on_progress, inspection, baseline, frozen)
             start, objective_bound, share = mended, None, 1.0
             if relaxed is not None:
@@ -232,6 +234,17 @@ def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: 
     if any(o.occurrence.is_must and o.starts and o.occurrence.id not in held for o in candidates):
         return False
     return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
+
+
+def _same_week(before: Inspection, now: Inspection) -> None:
+    """A re-plan keeps its week: every invitation's identity (its UID) carries the week's date, so
+    another week_start would be a new set of events, and the old ones never cancelled."""
+    old, new = before.settings.week_start, now.settings.week_start
+    if old != new:
+        raise InputError([Problem("settings", None, "value", (
+            f"week_start is {new.isoformat()}, but the baseline is the week of {old.isoformat()}: a re-plan keeps its "
+            "week (people's invitations are for those dates). Set week_start back, or solve the new week "
+            "afresh and send its invitations (cancelling the old week's by hand)."))])
 
 
 def _nothing_to_decide(sessions: list[Session], can_stay: set[str], frozen: dict[str, Session],

@@ -163,6 +163,25 @@ def test_a_room_removed_re_rooms_its_sessions_at_the_same_time():
     _kept(_baseline(), result, "CT")
 
 
+def test_a_session_that_must_change_room_keeps_its_people_and_its_building():
+    """SPEC §4.3: the least change to each changed occurrence. The focus group loses its room: it
+    takes another in the same building (not the free one across town, listed first), and keeps
+    its two volunteers without inviting two more, though solve's tie-breaker fills pools to
+    pool_max."""
+    def week(rooms):
+        return inspection(
+            inspectors=[inspector("OF1")], people=[person(f"V{i}") for i in range(1, 6)],
+            rooms=rooms, groups={"VOL": tuple(f"V{i}" for i in range(1, 6))},
+            activities=[activity("FG", type="focus_group", inspectors=("OF1",), pool="VOL", pool_min=2,
+                                 pool_max=4, fixed_day=TUE, fixed_time=10 * H, days=(TUE,))])
+    before = week([room("FAR", site="Police HQ"), room("R1"), room("R2")])
+    baseline = timetable(before, session("FG", TUE, 10 * H, 11 * H, "R1", ("OF1",), ("V1", "V2")))
+    result, changes = _replan(week([room("FAR", site="Police HQ"), room("R2")]), baseline)
+    assert changes == {"FG": "room"} and result.changes == 1
+    fg = result.timetable.session("FG")
+    assert (fg.room_id, fg.attendee_ids) == ("R2", ("V1", "V2"))
+
+
 def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
     after = _edited(settings=replace(_before().settings, day_start=10 * H))
     result, changes = _replan(after)

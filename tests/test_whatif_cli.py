@@ -257,6 +257,18 @@ def test_every_output_folder_keeps_its_input_as_read(week):
     assert load_inspection(base / "input") == load_inspection(input_dir)
 
 
+def test_another_week_start_is_refused_as_bad_input_naming_the_setting_and_writes_nothing(week, tmp_path):
+    """Every invitation's UID carries the week's date: a re-plan into another week would be a new
+    set of events with the old never cancelled (and would report nothing changed)."""
+    input_dir, base = week
+    later = [{"key": k, "value": "2025-11-17" if k == "week_start" else v} for k, v in SETTINGS.items()]
+    result = whatif(_edit(input_dir, tmp_path / "edited", settings=later), base, tmp_path / "w1")
+    assert result.exit_code == 2, result.output
+    assert "settings, column value: week_start is 2025-11-17, but the baseline is the week of 2025-11-10" in \
+        " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "w1").exists()
+
+
 def test_a_replan_after_an_edit_needs_no_dropout_and_sends_only_the_edit(week, tmp_path):
     input_dir, base = week
     extra = _activity(id="NEW", type="other", title="Extra meeting", duration="30", days="Fri",
