@@ -201,7 +201,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
         on_progress=progress))
     changes = write_replan_output(result, out_dir, input_path, baseline, inspection, request, baseline_dir)
     click.echo(_summary_text(result, out_dir, inspection))
-    click.echo(changes_in_words(baseline, changes))
+    click.echo(changes_in_words(baseline, changes, inspection))
     outbox = len(list((out_dir / "outbox").glob("*.ics")))
     click.echo(_changes_text(inspection, changes, result.changes, result.changes_proven_minimal, outbox,
                              baseline.inspection))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from models import PRIORITIES, Inspection, SolveResult
-from models.inspection import PRIORITY_WEIGHT
+from models.inspection import PRIORITY_WEIGHT, format_minutes
 
 OPTIONAL = tuple(p for p in PRIORITIES if p != "must")
 
@@ -46,10 +46,13 @@ def plain_summary(result: SolveResult, inspection: Inspection | None = None) -> 
 def _more_text(result: SolveResult, left: Counter) -> str:
     """How many of the left-out sessions the solver's bound still allows: the lightest first,
     while their weight fits in the gap between bound and held weight."""
+    if result.held_weight is not None:  # a re-plan's bound is on its score, not on sessions
+        if result.status == "OPTIMAL" or result.best_bound <= result.objective:
+            return ("No re-plan scores higher (proven): the rest would cost more changes than they are worth, "
+                    "or were not in the baseline (a re-plan adds only what the lead added or edited).")
+        return "A longer run may find a re-plan that holds more or changes less."
     if result.status == "OPTIMAL" or result.best_bound <= result.objective:
         return "No timetable holds more (proven): the rest do not fit."
-    if result.held_weight is not None:  # a re-plan's bound is on its score, not on sessions
-        return "A longer run may find a re-plan that holds more or changes less."
     room, more = result.best_bound - result.objective, 0
     for priority in reversed(OPTIONAL):  # low first: the most sessions for the weight
         weight = PRIORITY_WEIGHT[priority]
@@ -84,8 +87,13 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
         return name_of(resource_id, inspection, baseline)
 
     for c in changes:
-        before = "" if c.old is None else f"{when(c.old)}, {name(c.old.room_id)}"
-        after = "" if c.new is None else f"{when(c.new)}, {name(c.new.room_id)}"
+        # Same start, other length (its duration edited): the end says what moved.
+        longer = c.old is not None and c.new is not None and when(c.old) == when(c.new) and c.old.end != c.new.end
+
+        def at(s):
+            return f"{when(s)}-{format_minutes(s.end)}" if longer else when(s)
+        before = "" if c.old is None else f"{at(c.old)}, {name(c.old.room_id)}"
+        after = "" if c.new is None else f"{at(c.new)}, {name(c.new.room_id)}"
         # A change of people keeps the time and room: said once.
         where = before if c.change in PEOPLE_FIELD else " -> ".join(p for p in (before, after) if p)
         names = ", ".join(map(name, c.notify))

@@ -185,9 +185,9 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, Grid | None
     try:
         # data_only: the values Excel shows, not the formulas behind them.
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # a corrupt or foreign file can fail in many ways inside openpyxl
-        problems.append(Problem(str(path), None, None, f"cannot be opened as an .xlsx workbook "
-                                f"({type(err).__name__}): save it again from Excel as .xlsx"))
+    except Exception:  # a corrupt or foreign file can fail in many ways inside openpyxl
+        problems.append(Problem(str(path), None, None, "cannot be opened as an .xlsx workbook (it is damaged, "
+                                "or not a workbook): save it again from Excel as .xlsx"))
         return None
     grids: dict[str, Grid | None] = {}
     try:
@@ -199,9 +199,9 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, Grid | None
                 problems.append(Problem(name, None, None, "two sheets hold this table: keep one"))
                 continue
             grids[name] = _sheet_grid(book, sheet, name, problems)
-    except Exception as err:  # a damaged sheet part
-        problems.append(Problem(str(path), None, None, f"cannot be read as an .xlsx workbook "
-                                f"({type(err).__name__}): save it again from Excel as .xlsx"))
+    except Exception:  # a damaged sheet part
+        problems.append(Problem(str(path), None, None, "cannot be read as an .xlsx workbook (a sheet in it is "
+                                "damaged): save it again from Excel as .xlsx"))
         return None
     finally:
         book.close()

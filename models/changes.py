@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from models.inspection import DAYS, format_minutes, period_text
+from models.inspection import DAYS, Inspection, format_minutes, period_text
 from models.timetable import Session, Timetable
 
 CHANGE_KINDS = ("added", "moved", "room", "inspectors", "attendees", "cancelled")
@@ -76,9 +76,10 @@ def counted(changes: tuple[Change, ...]) -> int:
     return sum(c.change != "added" for c in changes)
 
 
-def changes_in_words(baseline: Timetable, changes: tuple[Change, ...]) -> str:
+def changes_in_words(baseline: Timetable, changes: tuple[Change, ...], now: Inspection | None = None) -> str:
     """'kept 91 of 97 sessions as they were; moved 3, changed people in 2, cancelled 1 (low);
-    added 1 new' (or 'nothing changed')."""
+    added 1 new' (or 'nothing changed'). A cancelled session is counted at its priority in `now`
+    (INPUT as it is: one the lead lowered to low counts as low), 'removed' when gone from it."""
     if not changes:
         return f"nothing changed: kept all {len(baseline.sessions)} sessions as they were"
     kinds = [c.change for c in changes]
@@ -89,7 +90,7 @@ def changes_in_words(baseline: Timetable, changes: tuple[Change, ...]) -> str:
              if "inspectors" in kinds or "attendees" in kinds else ""]
     cancelled = [c for c in changes if c.change == "cancelled"]
     if cancelled:
-        by_id = baseline.inspection.occurrence_by_id
+        by_id = (now or baseline.inspection).occurrence_by_id
         priorities = [by_id[c.occurrence_id].activity.priority if c.occurrence_id in by_id else "removed"
                       for c in cancelled]
         tally = ", ".join(f"{priorities.count(p)} {p}" if len(set(priorities)) > 1 else p

@@ -182,6 +182,27 @@ def test_a_session_that_must_change_room_keeps_its_people_and_its_building():
     assert (fg.room_id, fg.attendee_ids) == ("R2", ("V1", "V2"))
 
 
+def test_what_the_lead_reads_counts_a_cancel_at_its_priority_now_and_a_longer_session_by_its_end():
+    """CT lowered to low and its only partner away all Thursday: it is cancelled, and the summary
+    counts it as low (as unscheduled.csv lists it), not as the high it was. INT made 30 minutes
+    longer keeps its start: the line shows the ends, not the same time twice."""
+    from exporters.summary import changes_summary, plain_summary
+
+    after = _edited(activities={"CT": lambda a: replace(a, priority="low"),
+                                "INT": lambda a: replace(a, duration=90)},
+                    unavailability=_before().unavailability + (unavailable("P4", THU),))
+    result, changes = _replan(after)
+    assert changes == {"CT": "cancelled", "INT": "moved"}
+    listed = changes_between(_baseline(), result.timetable)
+    assert changes_in_words(_baseline(), listed, after).endswith("cancelled 1 (low)")
+    assert changes_in_words(_baseline(), listed).endswith("cancelled 1 (high)")  # as the baseline had it
+    # Proven, and CT left out: not "nothing more fits", but nothing scores higher.
+    assert result.status == "OPTIMAL" and "No re-plan scores higher (proven)" in plain_summary(result, after)[1]
+    lines = changes_summary(after, listed, result.changes, result.changes_proven_minimal, 2, _before())
+    assert any("INT 'Activity INT': moved (Wed 09:00-10:00, Room R1 -> Wed 09:00-10:30, Room R1)" in line
+               for line in lines), lines
+
+
 def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
     after = _edited(settings=replace(_before().settings, day_start=10 * H))
     result, changes = _replan(after)

@@ -163,6 +163,15 @@ def test_a_replan_of_a_replan_keeps_whoever_dropped_out_out_until_the_lead_says_
     page = client.post("/replan/start", data={"csrf": csrf, "back": "Nobody Known", "time_limit": "10"})
     assert page.status_code == 400 and "is not out in the current timetable" in page.text
 
+    # Both re-planned the current timetable. Once one is adopted, the other would undo it: refused.
+    assert f"change(s) to {current}," in client.get(f"/replan?run={back.name}").text
+    client.post("/adopt", data={"csrf": csrf, "run": run.name})
+    assert (root / "current").read_text().strip() == run.name
+    assert 'data-testid="not-adoptable"' in client.get(f"/replan?run={back.name}").text
+    refused = client.post("/adopt", data={"csrf": csrf, "run": back.name})
+    assert refused.status_code == 400 and f"{back.name} re-planned {current}, not the current timetable" in refused.text
+    assert (root / "current").read_text().strip() == run.name
+
 
 def test_robustness_from_the_pages_writes_what_the_command_writes_and_ranks_by_name(solved, tmp_path):
     """The Robustness page asks the questions of `schedule robustness` about the current timetable,
@@ -198,6 +207,9 @@ def test_robustness_from_the_pages_writes_what_the_command_writes_and_ranks_by_n
     assert f"/download/{run.name}/robustness.html" in client.get("/downloads").text
     assert client.get(f"/download/{run.name}/robustness.html").status_code == 200
     assert client.get(f"/week?run={run.name}").status_code == 200  # shows the current week instead
+    for page in ("solve", "replan"):  # a report is no timetable: those pages show none
+        shown = client.get(f"/{page}?run={run.name}")
+        assert shown.status_code == 200 and f"Result: {run.name}" not in shown.text
 
 
 def test_problems_are_listed_with_sheet_row_column_and_activity(tmp_path):
@@ -284,17 +296,20 @@ def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_
     run = sorted((root / "runs").glob("*-replan"))[-1]
     asked = json.loads((run / "out" / "whatif.json").read_text())
     # Whoever the current timetable was re-planned without (an earlier test's dropout) stays out.
-    earlier = json.loads((base / "whatif.json").read_text())["drop"] if (base / "whatif.json").exists() else []
-    assert (asked["drop"], asked["unavailable"], asked["now"]) == (earlier, [[person, 3, 0, 24 * 60]], [2, 9 * 60])
+    # and what had happened by its time has still happened (the later of the two times).
+    recorded = json.loads((base / "whatif.json").read_text()) if (base / "whatif.json").exists() else {}
+    earlier, now = recorded.get("drop", []), max(recorded.get("now") or [2, 9 * 60], [2, 9 * 60])
+    when = f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri'][now[0]]} {now[1] // 60:02d}:{now[1] % 60:02d}"
+    assert (asked["drop"], asked["unavailable"], asked["now"]) == (earlier, [[person, 3, 0, 24 * 60]], now)
     names = {r["id"]: r["name"] for r in example_tables(rows=20, seed=7)["people"]}
-    said = "Re-planned for: " + "".join(f"{names[i]} drops out from Wed 09:00; " for i in earlier) + \
-        f"{name} is away Thu all day; what starts before Wed 09:00 has happened and stays as it was."
+    said = "Re-planned for: " + "".join(f"{names[i]} drops out from {when}; " for i in earlier) + \
+        f"{name} is away Thu all day; what starts before {when} has happened and stays as it was."
     assert str(escape(said)) in client.get(f"/replan?run={run.name}").text
     after = list(csv.DictReader(io.StringIO((run / "out" / "timetable.csv").read_text())))
     assert "Thu" not in days_of(person, after) and days_of(person, after) - {"Mon", "Tue", "Thu"}
 
     cli = CliRunner().invoke(main, ["whatif", str(run / "workbook.xlsx"), "--baseline", str(base),
-                                    "--unavailable", f"{person} Thu", "--now", "Wed 09:00",
+                                    "--unavailable", f"{person} Thu", "--now", when,
                                     *[a for i in earlier for a in ("--drop", i)],
                                     "--time-limit", "10", "--out", str(tmp_path / "cli")])
     assert cli.exit_code == 0, cli.output
@@ -314,11 +329,12 @@ def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_se
     out = root / "runs" / current / "out"
     page = client.get("/send").text
     assert current in page and 'data-testid="send-plan"' in page
-    # The current timetable is a re-plan of 001-solve, whose invitations never went out: the page
-    # says so and links to it (the re-plan's outbox alone would leave everyone else without theirs).
+    # The current timetable re-planned (a re-plan of) 001-solve, whose invitations never went out:
+    # the page says so and links to each (the re-plan's outbox alone would leave everyone else
+    # without theirs).
     assert current.endswith("-replan")
-    warning = page[page.index('data-testid="unsent-before"'):]
-    assert warning.startswith('data-testid="unsent-before"><a href="/send?run=001-solve">001-solve</a>')
+    unsent = re.findall(r'data-testid="unsent-before"><a href="/send\?run=([^"]+)">', page)
+    assert "001-solve" in unsent and current not in unsent
     client.post("/send/preview", data={"csrf": csrf, "run": current})
     page = client.get(f"/send?run={current}").text
     assert 'data-testid="preview"' in page and not (out / "sent.csv").exists()  # a preview sends nothing
@@ -534,3 +550,47 @@ def test_the_replan_forms_read_who_from_and_away_as_whatif_reads_drop_now_and_un
         replan_request(insp, "P1", "", "Sun")
     with pytest.raises(ScheduleError, match=r"^Away: '12:00-09:00' ends before it starts"):
         replan_request(insp, "P1", "", "Thu 12:00-09:00")
+
+
+def test_serve_on_another_loopback_address_answers_on_the_address_it_printed(tmp_path, monkeypatch):
+    """127.0.0.2 is loopback (no token needed), and the address printed is one the app answers on."""
+    import uvicorn
+
+    from workbench.serve import serve
+
+    served: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    said: list[str] = []
+    serve(tmp_path / "ws", host="127.0.0.2", port=8897, open_browser=False, announce=said.append)
+    assert "is at http://127.0.0.2:8897/ " in said[0] and served["host"] == "127.0.0.2"
+    assert TestClient(served["app"], base_url="http://127.0.0.2:8897").get("/inspection").status_code == 200
+    assert TestClient(served["app"], base_url="http://attacker.example:8897").get("/inspection").status_code == 421
+
+
+def test_a_bad_mail_server_port_is_refused_in_words_not_replaced(solved):
+    root, client, csrf = solved
+    current = (root / "current").read_text().strip()
+    ledger = root / "runs" / current / "out" / "sent.csv"
+    before = ledger.read_bytes() if ledger.exists() else None
+    for port in ("abc", "-1", "70000"):
+        page = client.post("/send/start", data={"csrf": csrf, "run": current, "smtp_host": "127.0.0.1",
+                                                "smtp_port": port, "smtp_security": "none"})
+        assert page.status_code == 400 and "the mail server&#39;s port is a number from 1 to 65535" in page.text
+    assert (ledger.read_bytes() if ledger.exists() else None) == before
+
+
+def test_an_upload_that_is_no_workbook_is_named_as_the_lead_knows_it(tmp_path):
+    """A zip file renamed .xlsx: the message names the workbook, not the server's path to its
+    copy, nor a Python exception."""
+    import zipfile
+
+    fake = tmp_path / "budget.xlsx"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    client = TestClient(create_app(tmp_path / "ws"), base_url=BASE)
+    csrf = csrf_of(client.get("/inspection").text)
+    page = client.post("/inspection/upload", data={"csrf": csrf},
+                       files={"workbook": ("budget.xlsx", fake.read_bytes())}).text
+    problems = page[page.index('data-testid="problems"'):]
+    assert "the workbook" in problems and "cannot be opened as an .xlsx workbook (it is damaged" in problems
+    assert str(tmp_path) not in page and "Error)" not in page

@@ -113,6 +113,8 @@ def create_app(workspace: Path | str, token: str | None = None,
         run = space.finished(request.query_params.get("run"))
         if run is None and job is not None and job.state != "running":
             run = space.finished(job.run.name)
+        if run is not None and (run.kind == "robustness") != (kind == "robustness"):
+            run = None  # a robustness report holds no timetable; a timetable is no report
         return run, job
 
     async def solve_page(request: Request, error: str | None = None, status: int = 200) -> Response:
@@ -241,7 +243,6 @@ def create_app(workspace: Path | str, token: str | None = None,
     # --- Robustness (the `schedule robustness` library: scheduler.robustness.sweep) ---------------
     async def robustness_page(request: Request, error: str | None = None, status: int = 200) -> Response:
         run, job = shown(request, "robustness")
-        run = run if run is not None and run.kind == "robustness" else None
         return page(request, "robustness.html", status, run=run, report=_report(run) if run else None,
                     baseline=space.current(), job=job, error=error, active="robustness")
 
@@ -292,6 +293,8 @@ def create_app(workspace: Path | str, token: str | None = None,
         try:
             run = space.run(str(data.get("run", "")))
             port = str(data.get("smtp_port", "")).strip()
+            if port and not (port.isdigit() and 0 < int(port) < 65536):
+                raise ScheduleError(f"the mail server's port is a number from 1 to 65535 (587 or 465, say), not {port!r}")
             smtp = SmtpSettings(host=str(data.get("smtp_host", "")).strip(),
                                 port=int(port) if port.isdigit() else None,
                                 security=str(data.get("smtp_security", "starttls")),
@@ -462,8 +465,16 @@ def _environment():
 
 def _message(err: ScheduleError) -> str:
     if isinstance(err, InputError):
-        return "; ".join(str(p) for p in err.problems)
+        return "; ".join(str(_as_shown(p)) for p in err.problems)
     return str(err)
+
+
+def _as_shown(problem):
+    """A problem with the whole workbook names it as the lead knows it, not by the path of the
+    workspace's copy on the server."""
+    from dataclasses import replace
+
+    return replace(problem, table="the workbook") if "/" in problem.table or "\\" in problem.table else problem
 
 
 def _time_limit(text) -> float:
@@ -504,7 +515,7 @@ def _check(workbook: Path) -> dict[str, object]:
     try:
         return {"ok": True, "summary": summary(_loaded(workbook))}
     except InputError as err:
-        return {"ok": False, "problems": [(p, p.what) for p in err.problems]}
+        return {"ok": False, "problems": [(_as_shown(p), p.what) for p in err.problems]}
 
 
 def _edits_since(current: Run | None, workbook: Path) -> list[str]:

@@ -42,7 +42,7 @@ def serve(workspace: Path, host: str = "127.0.0.1", port: int = 8765, token: str
                          "token with --token or SCHEDULE_TOKEN (or keep the default 127.0.0.1)")
     if token is not None and len(token) < 16:
         raise ServeError("the access token is too short: use at least 16 characters")
-    hosts = LOOPBACK_NAMES if is_loopback(host) else LOOPBACK_NAMES + (host.lower(),)
+    hosts = tuple(dict.fromkeys(LOOPBACK_NAMES + (host.lower(),)))  # and the address it printed
     if host in ("0.0.0.0", "::"):  # every interface: the machine's names are not known here
         hosts = ("*",)
     app = create_app(workspace, token=token, hosts=hosts)

@@ -60,6 +60,17 @@ class Run:
         return (self.out / "solve.json").is_file()
 
     @property
+    def made_from(self) -> str | None:
+        """The name of the run whose timetable this one re-planned (None for a solve, or for a
+        baseline outside the workspace)."""
+        from exporters.changes import read_baseline_folder
+
+        baseline = read_baseline_folder(self.out) if self.kind == "replan" else None
+        if baseline is None or baseline.parent.parent != self.folder.parent.resolve():
+            return None
+        return baseline.parent.name
+
+    @property
     def timetable(self) -> bool:
         """It holds a timetable (a robustness run holds a report; an infeasible one an explanation)."""
         return (self.out / "timetable.csv").is_file()
@@ -132,6 +143,11 @@ class Workspace:
         """Make run's timetable the published one (its output folder is the next baseline)."""
         if not run.finished or not run.timetable:
             raise ScheduleError(f"{run.name} holds no timetable to adopt")
+        made_from, current = run.made_from, self.current()
+        if made_from is not None and current is not None and run.name != current.name and made_from != current.name:
+            raise ScheduleError(f"{run.name} re-planned {made_from}, not the current timetable ({current.name}): "
+                                f"adopting it would undo what {current.name} changed. Re-plan the current "
+                                "timetable instead.")
         _write_atomically(self.root / CURRENT, (run.name + "\n").encode("utf-8"))
 
     def file(self, run_name: str, relative: str) -> Path:
