@@ -51,6 +51,22 @@ def balanced_inspector_loads(v: Variables) -> Term:
     return Term("peak inspector minutes in a day", -10, peak)
 
 
+def fewer_site_changes(v: Variables) -> Term:
+    """Fewer sites an inspector goes to in a day: after the first, each is at least one change of
+    site (exactly one when the sessions at a site are held together)."""
+    visits: dict[tuple[str, int, str], cp_model.IntVar] = {}
+    for inspector in v.inspection.inspectors:
+        for oid, lit in v.attendance.get(inspector.id, []):
+            for day in v.on_day[oid]:
+                on = v.attends_on(inspector.id, oid, lit, day)
+                for site, at in v.site[oid].items():
+                    key = (inspector.id, day, site)
+                    if key not in visits:
+                        visits[key] = v.model.new_bool_var(f"visits[{inspector.id},{day},{site}]")
+                    v.model.add_bool_or([on.negated(), at.negated(), visits[key]])
+    return Term("sites an inspector goes to in a day", -5, sum(visits.values()))
+
+
 def fewer_late_sessions(v: Variables) -> Term:
     """Fewer sessions ending after 17:00."""
     late = []
@@ -70,7 +86,7 @@ def fewer_late_sessions(v: Variables) -> Term:
     return Term("sessions ending after 17:00", -1, sum(late))
 
 
-TIE_BREAKERS = (pools_filled, balanced_inspector_loads, fewer_late_sessions)
+TIE_BREAKERS = (pools_filled, balanced_inspector_loads, fewer_site_changes, fewer_late_sessions)
 
 
 def tie_break_terms(v: Variables) -> list[Term]:

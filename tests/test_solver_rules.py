@@ -286,6 +286,24 @@ def test_pool_bounds():
     assert tt.session("SHORT") is None  # only V0 of its pool is free on Wednesday
 
 
+def test_an_inspector_stays_at_one_site_in_a_day_where_the_rooms_allow():
+    """SPEC §4.2: fewer site changes for inspectors. The leader meeting is in PHQ1 at Police HQ
+    (taken after it); the afternoon interview fits the small Town Hall room, which first fit
+    takes (the smallest room that fits), or PHQ2, and is held in PHQ2: OF1 makes no trip."""
+    insp = base(rooms=[room("TH1", site="Town Hall", capacity=5), room("PHQ1", site="Police HQ"),
+                       room("PHQ2", site="Police HQ", capacity=40)],
+                people=[person("P1"), person("M1", role="manager")],
+                unavailability=[unavailable("PHQ1", 1, 10 * H, 18 * H)],
+                activities=[
+                    activity("LM", type="leader_meeting", duration=H, days=(1,), inspectors=("OF1",),
+                             attendees=("M1",), room="PHQ1", priority="high"),
+                    activity("INT", type="practitioner_interview", duration=H, days=(1,), inspectors=("OF1",),
+                             attendees=("P1",), earliest=14 * H, priority="high"),
+                ])
+    tt = solved(insp)
+    assert tt.session("LM").room_id == "PHQ1" and tt.session("INT").room_id == "PHQ2"
+
+
 def test_must_that_cannot_be_held_is_infeasible():
     insp = base(unavailability=[unavailable("OF1", 0)],
                 activities=[activity("A", duration=H, days=(0,), inspectors=("OF1",))])
