@@ -28,7 +28,7 @@ from models.inspection import DAYS, format_minutes
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
 from scheduler.greedy import PICKS, FirstFit, Pick, make_way_if_worth_it, old_start_first, repaired
-from scheduler.precheck import precheck
+from scheduler.precheck import occurrence_title, precheck, when_allowed
 from scheduler.replan import PHASE_1_SHARE, Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import TRAVEL_FREE_SHARE, time_limit_reached
 from scheduler.unscheduled import unscheduled_reasons
@@ -44,15 +44,20 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     _same_week(baseline.inspection, inspection)
     edits = edits_between(baseline.inspection, inspection)
     known = inspection.occurrence_by_id
-    # What happened stays as it was; an occurrence the lead removed from INPUT is cancelled even so.
-    frozen = {oid: s for oid, s in frozen_sessions(baseline, request).items() if oid in known}
+    # What happened stays as it was: the lead cannot remove it from INPUT (a cancel would take it
+    # out of the diaries of the people who were there).
+    frozen = frozen_sessions(baseline, request)
+    _past_kept(baseline, frozen, inspection, request)
     adjusted, cancelled = apply_dropouts(inspection, request, frozen)
     now = now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions if s.occurrence_id in known}
-    narrowed = _narrowed(base, frozen, cancelled, edits, now)
+    past: set[str] = set()  # occurrences whose every start is before `now`
+    narrowed = _narrowed(base, frozen, cancelled, edits, now, past)
     candidates = Candidates(adjusted, narrowed)
     for options in candidates:
         if options.occurrence.is_must and options.occurrence.id not in frozen and (reasons := precheck(adjusted, options)):
+            if options.occurrence.id in past:
+                reasons = [f"{occurrence_title(adjusted, options.occurrence.id)} {_all_before(adjusted, options, request)}."]
             raise Infeasible(reasons, activity_ids=(options.occurrence.activity.id,))
     weights = {o.occurrence.id: o.occurrence.activity.weight for o in candidates
                if o.occurrence.id not in frozen and not o.occurrence.is_must and o.starts}
@@ -102,7 +107,8 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     earlier = dict(baseline.cancelled)
     sessions = [_sequenced(s, base.get(s.occurrence_id), earlier.get(s.occurrence_id)) for s in sessions]
     timetable = Timetable(adjusted, tuple(sessions))
-    unscheduled = _unscheduled(timetable, candidates, base, cancelled, edits, baseline.unscheduled, inspection)
+    unscheduled = _unscheduled(timetable, candidates, base, cancelled, edits, baseline.unscheduled, inspection,
+                               {oid: _all_before(adjusted, candidates[oid], request) for oid in past})
     timetable = Timetable(adjusted, timetable.sessions, unscheduled, _still_cancelled(baseline, timetable))
     if check:
         _check(timetable, frozen)
@@ -213,9 +219,10 @@ def _progress_in_score(on_progress, inspection: Inspection, baseline: Timetable,
 
 
 def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: dict[str, str],
-              edits: Edits, now: int):
+              edits: Edits, now: int, past: set[str]):
     """The re-plan's limits as option domains (a reified "held implies start >= now" left the
-    linear relaxation free to put fractions of sessions back on Monday)."""
+    linear relaxation free to put fractions of sessions back on Monday). Adds to `past` each
+    occurrence whose every start is before `now`, so its reasons can say so."""
     def narrow(options: Options) -> Options:
         occ = options.occurrence
         if occ.id in frozen:
@@ -223,8 +230,18 @@ def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: d
         addable = occ.id in base or occ.is_must or edits.may_add(occ.id, occ.activity.id)
         if not addable or occ.activity.id in cancelled:
             return replace(options, starts=())
-        return replace(options, starts=tuple(t for t in options.starts if t >= now))
+        later = tuple(t for t in options.starts if t >= now)
+        if options.starts and not later:
+            past.add(occ.id)
+        return replace(options, starts=later)
     return narrow
+
+
+def _all_before(inspection: Inspection, options: Options, request: WhatIf) -> str:
+    """'can only be held on Tue between 09:00 and 11:00, all of it before --now (Tue 12:00) ...'"""
+    when = f"{DAYS[request.now[0]]} {format_minutes(request.now[1])}"
+    return (f"can only be held {when_allowed(inspection, options.occurrence)}, all of it before --now ({when}): "
+            "a re-plan places nothing in the past")
 
 
 def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: list[Session],
@@ -234,6 +251,24 @@ def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: 
     if any(o.occurrence.is_must and o.starts and o.occurrence.id not in held for o in candidates):
         return False
     return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
+
+
+def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Inspection, request: WhatIf) -> None:
+    """Bad input when the lead removed from INPUT an occurrence that has already happened."""
+    gone = [s for oid, s in frozen.items() if oid not in inspection.occurrence_by_id]
+    if not gone:
+        return
+    when = f"{DAYS[request.now[0]]} {format_minutes(request.now[1])}"
+    problems = []
+    for s in sorted(gone, key=lambda s: (s.day, s.start)):
+        activity = baseline.inspection.activity_by_id[s.activity_id]
+        removed_row = s.activity_id not in inspection.activity_by_id
+        problems.append(Problem("activities", None, "id" if removed_row else "days", (
+            f"{s.activity_id} '{activity.title}' was held {DAYS[s.day]} {format_minutes(s.start)}, before --now "
+            f"({when}): it has happened, and stays in the timetable and in people's diaries. "
+            + ("Put its row back" if removed_row else f"Put {DAYS[s.day]} back in its days")
+            + " (a re-plan cannot take back what has happened).")))
+    raise InputError(problems)
 
 
 def _same_week(before: Inspection, now: Inspection) -> None:
@@ -364,10 +399,13 @@ def _still_cancelled(baseline: Timetable, timetable: Timetable) -> tuple[tuple[s
 
 def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, Session],
                  cancelled: dict[str, str], edits: Edits, before: tuple[Unscheduled, ...],
-                 inspection: Inspection) -> tuple[Unscheduled, ...]:
+                 inspection: Inspection, past: dict[str, str]) -> tuple[Unscheduled, ...]:
+    """`past`: occurrence id -> why every time it could be held is before --now."""
     original = inspection.activity_by_id  # the input's priorities (`adjusted` made cancelled ones low)
     out = []
     for u in unscheduled_reasons(timetable, candidates):
+        if u.occurrence_id in past and u.activity_id not in cancelled:
+            u = replace(u, reason=f"it {past[u.occurrence_id]}")
         reason = cancelled.get(u.activity_id)
         if reason is not None:  # also when an earlier what-if of the chain cancelled it
             day = u.occurrence_id.split("@")[1] if "@" in u.occurrence_id else None

@@ -269,6 +269,39 @@ def test_another_week_start_is_refused_as_bad_input_naming_the_setting_and_write
     assert "Traceback" not in result.output and not (tmp_path / "w1").exists()
 
 
+def test_removing_a_session_that_has_happened_is_refused_naming_it(week, tmp_path):
+    """SPEC §6: what starts before --now has happened and is frozen. Its row deleted, a re-plan
+    would cancel it in the diaries of the people who were there: bad input instead."""
+    input_dir, base = week
+    edited = _edit(input_dir, tmp_path / "edited", activities=[a for a in TABLES["activities"] if a["id"] != "MON"])
+    result = whatif(edited, base, tmp_path / "w1", "--now", "Tue 12:00")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "activities, column id: MON '" in said and "before --now (Tue 12:00): it has happened" in said
+    assert "Traceback" not in result.output and not (tmp_path / "w1").exists()
+    # Without --now nothing has happened: the row removed cancels it.
+    assert whatif(edited, base, tmp_path / "w2").exit_code == 0
+    assert [r["change"] for r in rows(tmp_path / "w2" / "changes.csv") if r["occurrence_id"] == "MON"] == ["cancelled"]
+
+
+def test_a_session_added_only_for_times_before_now_is_said_to_be_in_the_past(week, tmp_path):
+    """A must the lead added for Tuesday 09:00-11:00, re-planned from Tuesday 12:00: the reason is
+    --now, not a window too short; an optional one is left out for the same reason, in words."""
+    input_dir, base = week
+    walk = _activity(id="WALK", type="other", title="Walkthrough", duration="60", days="Tue", earliest="09:00",
+                     latest="11:00", inspectors="OF2", attendees="P2")
+    edited = _edit(input_dir, tmp_path / "must", activities=TABLES["activities"] + [walk])
+    result = whatif(edited, base, tmp_path / "w1", "--now", "Tue 12:00")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "'Walkthrough' can only be held on Tue between 09:00 and 11:00, all of it before --now (Tue 12:00)" in said
+    assert "no start time fits" not in said
+    edited = _edit(input_dir, tmp_path / "high", activities=TABLES["activities"] + [{**walk, "priority": "high"}])
+    assert whatif(edited, base, tmp_path / "w2", "--now", "Tue 12:00").exit_code == 0
+    reason = next(r["reason"] for r in rows(tmp_path / "w2" / "unscheduled.csv") if r["activity_id"] == "WALK")
+    assert reason.startswith("it can only be held on Tue between 09:00 and 11:00, all of it before --now (Tue 12:00)")
+
+
 def test_a_replan_after_an_edit_needs_no_dropout_and_sends_only_the_edit(week, tmp_path):
     input_dir, base = week
     extra = _activity(id="NEW", type="other", title="Extra meeting", duration="30", days="Fri",

@@ -348,6 +348,10 @@ def test_send_previews_then_sends_through_the_send_commands_code(solved, smtp_se
     assert sent.status_code == 200 and 'data-testid="send-report"' in sent.text
     assert len(handler.received) == len(read_ledger(out)) == len(invites)
     assert "0 to send now" in client.get(f"/send?run={current}").text
+    # The first solve's invitations, sent now, would be ignored by calendars holding the re-plan's
+    # later versions: its Send page says so (a re-plan's page does not).
+    assert 'data-testid="sent-elsewhere"' in client.get("/send?run=001-solve").text
+    assert 'data-testid="sent-elsewhere"' not in client.get(f"/send?run={current}").text
     wrong = client.post("/send/start", data={"csrf": csrf, "run": current, "smtp_host": "127.0.0.1",
                                               "smtp_port": str(port), "smtp_security": "tls-please"})
     assert wrong.status_code == 400

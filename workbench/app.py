@@ -270,8 +270,15 @@ def create_app(workspace: Path | str, token: str | None = None,
         # Earlier runs of the chain with invitations never sent: by run name, for a link to send them.
         runs = {r.out.resolve(): r.name for r in space.runs()}
         unsent = [(runs.get(folder.resolve()), folder, count) for folder, count in (plan.unsent_before if plan else ())]
+        from mail.ledger import SENT_CSV
+
+        # A fresh solve starts every invitation again at sequence 0: calendars holding one sent from
+        # another timetable of this week keep that one and ignore these.
+        sent_elsewhere = [r.name for r in space.runs() if r.name != run.name and (r.out / SENT_CSV).is_file()] \
+            if run is not None and run.kind == "solve" else []
         return page(request, "send.html", status, run=run, plan=plan, preview=preview, report=report,
-                    unsent=unsent, smtp=_smtp_defaults(), error=error, active="send")
+                    unsent=unsent, sent_elsewhere=sent_elsewhere, smtp=_smtp_defaults(), error=error,
+                    active="send")
 
     async def send_preview(request: Request) -> Response:
         from mail import send_folder
