@@ -426,6 +426,10 @@ def test_downloads_come_only_from_a_runs_output_folder(solved, tmp_path):
     root, client, _ = solved
     ok = client.get("/download/001-solve/timetable.xlsx")
     assert ok.status_code == 200 and ok.content[:4] == b"PK\x03\x04"
+    # Saved under the run's name, so the next run's timetable.xlsx lands beside it.
+    assert 'filename="001-solve-timetable.xlsx"' in ok.headers["content-disposition"]
+    assert client.get("/zip/001-solve/preview").status_code == 404  # no preview was made of it
+    assert client.get("/favicon.ico").status_code == 204
     week = client.get("/download/001-solve/timetable.html")  # opens in the browser, but runs nothing
     assert "script-src" not in week.headers["content-security-policy"]
     assert "sandbox" in week.headers["content-security-policy"]

@@ -331,7 +331,8 @@ def create_app(workspace: Path | str, token: str | None = None,
         if path.suffix == ".html":
             return FileResponse(path, media_type="text/html; charset=utf-8",
                                 headers={"Content-Security-Policy": CSP_WEEK_FILE})
-        return FileResponse(path, filename=path.name)
+        # The run in the name: each run's timetable.xlsx saved beside the last is not overwritten.
+        return FileResponse(path, filename=f"{request.path_params['run']}-{path.name}")
 
     async def download_zip(request: Request) -> Response:
         part = request.path_params["part"]
@@ -339,7 +340,8 @@ def create_app(workspace: Path | str, token: str | None = None,
             run = space.run(request.path_params["run"])
         except ScheduleError:
             return PlainTextResponse("Not found", 404)
-        if part not in (*ZIP_PARTS, PREVIEW) or not run.finished:
+        if part not in (*ZIP_PARTS, PREVIEW) or not run.finished \
+                or part == PREVIEW and not (run.folder / PREVIEW).is_dir():
             return PlainTextResponse("Not found", 404)
         data = _zip(run.folder / PREVIEW, "") if part == PREVIEW else _zip(run.out, ZIP_PARTS[part])
         name = f"{run.name}-{part}.zip"
@@ -348,6 +350,7 @@ def create_app(workspace: Path | str, token: str | None = None,
 
     routes = [
         Route("/", lambda request: RedirectResponse("/inspection", 303)),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # no icon, and no 404 for it
         Route("/inspection", inspection),
         Route("/inspection/upload", upload, methods=["POST"]),
         Route("/inspection/example", example, methods=["POST"]),
