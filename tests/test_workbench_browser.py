@@ -86,7 +86,7 @@ def test_upload_solve_week_replan_download(browser):
     # Downloads: the current (re-planned) timetable's workbook.
     driver.find_element(By.LINK_TEXT, "Downloads").click()
     wait_for(driver, "download-xlsx").click()
-    saved = root / "downloads" / "timetable.xlsx"
+    saved = root / "downloads" / f"{replan.name}-timetable.xlsx"  # saved under its run's name
     deadline = time.monotonic() + 20
     while not saved.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
