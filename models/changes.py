@@ -153,5 +153,10 @@ class WhatIf:
                        unavailable=tuple(u for u in self.unavailable if u[0] != resource_id))
 
     @property
+    def who_is_out(self) -> tuple[str, ...]:
+        """The ids dropped out or away, each once."""
+        return tuple(dict.fromkeys(self.drop + tuple(u[0] for u in self.unavailable)))
+
+    @property
     def anyone_out(self) -> bool:
-        return bool(self.drop or self.unavailable)
+        return bool(self.who_is_out)

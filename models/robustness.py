@@ -2,7 +2,10 @@
 would lose if they dropped out from a given time on, ranked by harm."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from models.changes import WhatIf
 
 # The columns of robustness.csv, in order (SPEC §6).
 COLUMNS = ("id", "name", "kind", "sessions", "musts_lost", "held_weight_lost", "changes", "status", "seconds")
@@ -19,12 +22,10 @@ class Question:
     start: tuple[int, int]  # (day, minute): what starts before has happened
     # The what-if the baseline was re-planned for (models.changes.WhatIf), still in force: whoever
     # dropped out then stays out in this question's re-plan too.
-    earlier: object = None
+    earlier: WhatIf | None = None
 
-    def request(self, known=lambda _: True):
+    def request(self, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
         """The re-plan this question asks for: its id out from `start`, the earlier what-if kept."""
-        from models.changes import WhatIf
-
         return WhatIf(drop=(self.id,), now=self.start).carried_forward(self.earlier, known)
 
 

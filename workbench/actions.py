@@ -101,7 +101,7 @@ def in_force(request: WhatIf, baseline_dir: Path, inspection, back: str = "") ->
 
     earlier = request_in_force(baseline_dir)
     if back.strip():
-        out = earlier.drop + tuple(u[0] for u in earlier.unavailable) if earlier else ()
+        out = earlier.who_is_out if earlier else ()
         named = {inspection.name_of(i).strip().casefold(): i for i in out}
         resource = named.get(back.strip().casefold(), back.strip())
         if resource not in out:

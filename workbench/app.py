@@ -199,8 +199,7 @@ def create_app(workspace: Path | str, token: str | None = None,
         return page(request, "replan.html", status, run=run, result=_result(run) if run else None,
                     changes=_changes(run) if run else None, baseline=baseline, people=people,
                     still_out=earlier.in_words(people.name_of) if earlier and earlier.anyone_out else [],
-                    back_options=[(i, people.name_of(i)) for i in dict.fromkeys(
-                        earlier.drop + tuple(u[0] for u in earlier.unavailable))] if earlier else [],
+                    back_options=[(i, people.name_of(i)) for i in earlier.who_is_out] if earlier else [],
                     edits=_edits_since(baseline, space.workbook), job=job, error=error, active="replan")
 
     async def replan_start(request: Request) -> Response:
@@ -263,6 +262,8 @@ def create_app(workspace: Path | str, token: str | None = None,
 
     async def send_page(request: Request, run: Run | None = None, report=None, error: str | None = None,
                         status: int = 200) -> Response:
+        from mail.ledger import SENT_CSV
+
         run = run or space.finished(request.query_params.get("run")) or space.current()
         plan = preview = None
         if run is not None:
@@ -270,8 +271,6 @@ def create_app(workspace: Path | str, token: str | None = None,
         # Earlier runs of the chain with invitations never sent: by run name, for a link to send them.
         runs = {r.out.resolve(): r.name for r in space.runs()}
         unsent = [(runs.get(folder.resolve()), folder, count) for folder, count in (plan.unsent_before if plan else ())]
-        from mail.ledger import SENT_CSV
-
         # A fresh solve starts every invitation again at sequence 0: calendars holding one sent from
         # another timetable of this week keep that one and ignore these.
         sent_elsewhere = [r.name for r in space.runs() if r.name != run.name and (r.out / SENT_CSV).is_file()] \
