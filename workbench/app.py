@@ -474,7 +474,7 @@ def _environment():
 
 def _message(err: ScheduleError) -> str:
     if isinstance(err, InputError):
-        return "; ".join(str(_as_shown(p)) for p in err.problems)
+        return "\n".join(str(_as_shown(p)) for p in err.problems)  # one a line (the style keeps them)
     return str(err)
 
 
