@@ -195,7 +195,7 @@ def whatif(input_path: Path, baseline_dir: Path, drop: tuple[str, ...], unavaila
                      unavailable=tuple(_request("--unavailable", period, inspection, text) for text in unavailable),
                      now=_request("--now", day_time, inspection, now_text) if now_text is not None else None)
     baseline = _read_baseline(baseline_dir, inspection)
-    _note_lifted(request, baseline_dir, inspection)
+    request = _chained(request, baseline_dir, inspection)
     result = _search(inspection, out_dir, input_path, seed, time_limit, lambda progress: replan(
         inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
         on_progress=progress))
@@ -230,7 +230,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     writes what was answered, marked partial."""
     import shutil
 
-    from exporters.changes import request_in_force
+    from exporters.changes import read_request
     from exporters.folder import check_replaceable, replace_folder
     from exporters.robustness import render_terminal, robustness_files
     from loader import load_inspection
@@ -246,7 +246,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
     inspection = load_inspection(input_path)
     start = _request("--from", day_time, inspection, from_text) if from_text else (0, inspection.settings.day_start)
     baseline = _read_baseline(baseline_dir, inspection)
-    earlier = request_in_force(baseline_dir)  # whoever the baseline was re-planned without stays out
+    earlier = read_request(baseline_dir)  # whoever the baseline was re-planned without stays out
     if earlier and earlier.anyone_out:
         click.echo("Each question keeps the baseline's own re-plan in force: "
                    + "; ".join(earlier.in_words(inspection.name_of)) + ".")
@@ -305,21 +305,29 @@ def _read_baseline(baseline_dir: Path, inspection):
     return baseline
 
 
-def _note_lifted(request, baseline_dir: Path, inspection) -> None:
-    """SPEC §6: a re-plan of a re-plan repeats the earlier drops, or the people in them are back.
-    Says so when this one does not, with the options that would keep them out."""
-    from exporters.changes import request_in_force
+def _chained(request, baseline_dir: Path, inspection):
+    """A re-plan of a re-plan (SPEC §6): what had happened by the baseline's --now has still
+    happened, whatever --now says now; the baseline's drops are the lead's to repeat, and a note
+    names those this one does not, with the options that would keep them out."""
+    from exporters.changes import read_request
     from models.inspection import DAYS, format_minutes
 
-    lifted = request.not_repeated(request_in_force(baseline_dir))
-    if not lifted.anyone_out:
-        return
-    said = lifted.in_words(lambda i: f"{inspection.name_of(i)} ({i})")[:len(lifted.drop) + len(lifted.unavailable)]
-    options = [f"--drop {i}" for i in lifted.drop] + [
-        f'--unavailable "{r} {DAYS[d]} {format_minutes(start)}-{format_minutes(end)}"'
-        for r, d, start, end in lifted.unavailable]
-    click.echo(f"Note: the baseline was re-planned for: {'; '.join(said)}. This re-plan does not ask that again, "
-               f"so they are available again from --now on; to keep them out, add {' '.join(options)}.", err=True)
+    earlier = read_request(baseline_dir)
+    later = request.after(earlier)
+    if later.now != request.now:
+        when = f"{DAYS[later.now[0]]} {format_minutes(later.now[1])}"
+        click.echo(f"Note: the baseline was re-planned from {when}: what starts before then has happened and "
+                   f"stays as it was, as with --now \"{when}\".", err=True)
+    lifted = later.not_repeated(earlier, known=inspection.knows)
+    if lifted.anyone_out:
+        said = lifted.in_words(lambda i: f"{inspection.name_of(i)} ({i})", with_now=False)
+        options = [f"--drop {i}" for i in lifted.drop] + [
+            f'--unavailable "{r} {DAYS[d]} {format_minutes(start)}-{format_minutes(end)}"'
+            for r, d, start, end in lifted.unavailable]
+        click.echo(f"Note: the baseline was re-planned for: {'; '.join(said)}. This re-plan does not ask that "
+                   f"again, so they are available again from --now on; to keep them out, add {' '.join(options)}.",
+                   err=True)
+    return later
 
 
 def _request(option: str, read, *args):

@@ -76,10 +76,11 @@ def counted(changes: tuple[Change, ...]) -> int:
     return sum(c.change != "added" for c in changes)
 
 
-def changes_in_words(baseline: Timetable, changes: tuple[Change, ...], now: Inspection | None = None) -> str:
+def changes_in_words(baseline: Timetable, changes: tuple[Change, ...], inspection: Inspection | None = None) -> str:
     """'kept 91 of 97 sessions as they were; moved 3, changed people in 2, cancelled 1 (low);
-    added 1 new' (or 'nothing changed'). A cancelled session is counted at its priority in `now`
-    (INPUT as it is: one the lead lowered to low counts as low), 'removed' when gone from it."""
+    added 1 new' (or 'nothing changed'). A cancelled session is counted at its priority in
+    `inspection` (INPUT as it is: one the lead lowered to low counts as low), 'removed' when gone
+    from it."""
     if not changes:
         return f"nothing changed: kept all {len(baseline.sessions)} sessions as they were"
     kinds = [c.change for c in changes]
@@ -90,7 +91,7 @@ def changes_in_words(baseline: Timetable, changes: tuple[Change, ...], now: Insp
              if "inspectors" in kinds or "attendees" in kinds else ""]
     cancelled = [c for c in changes if c.change == "cancelled"]
     if cancelled:
-        by_id = (now or baseline.inspection).occurrence_by_id
+        by_id = (inspection or baseline.inspection).occurrence_by_id
         priorities = [by_id[c.occurrence_id].activity.priority if c.occurrence_id in by_id else "removed"
                       for c in cancelled]
         tally = ", ".join(f"{priorities.count(p)} {p}" if len(set(priorities)) > 1 else p
@@ -114,37 +115,45 @@ class WhatIf:
     unavailable: tuple[tuple[str, int, int, int], ...] = ()  # (id, day, start, end)
     now: tuple[int, int] | None = None  # (day, minute): what starts before has happened
 
-    def in_words(self, name: Callable[[str], str] = str) -> list[str]:
+    def in_words(self, name: Callable[[str], str] = str, *, with_now: bool = True) -> list[str]:
         """What was asked, a line each, `name` giving an id's name: 'Anna Clarke drops out from Wed
-        09:00', 'Anna Clarke is away Thu 09:00-12:00', 'what starts before Wed 09:00 has happened'."""
+        09:00', 'Anna Clarke is away Thu 09:00-12:00', 'what starts before Wed 09:00 has happened'
+        (that last one only `with_now`)."""
         when = "" if self.now is None else f"{DAYS[self.now[0]]} {format_minutes(self.now[1])}"
         lines = [f"{name(i)} drops out {f'from {when}' if when else 'for the whole week'}" for i in self.drop]
         lines += [f"{name(resource)} is away {period_text(day, start, end)}"
                   for resource, day, start, end in self.unavailable]
-        if when:
+        if when and with_now:
             lines.append(f"what starts before {when} has happened and stays as it was")
         return lines
+
+    def after(self, earlier: WhatIf | None) -> WhatIf:
+        """This request, with what had happened by `earlier`'s `now` (the what-if the baseline was
+        re-planned for) still in the past: the later `now` of the two. A re-plan of a re-plan never
+        takes back what has happened."""
+        nows = [n for n in (self.now, earlier.now if earlier else None) if n is not None]
+        return replace(self, now=max(nows) if nows else None)
 
     def carried_forward(self, earlier: WhatIf | None, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
         """This request with `earlier` (the what-if the baseline was re-planned for) still in force:
         who dropped out stays out and who was away stays away (ids still `known` to the input), and
-        what had happened by its `now` has still happened (the later `now` of the two). Without it
-        a re-plan of a re-plan would put the people who dropped out back into sessions."""
+        what had happened has still happened (`after`). Without it a re-plan of a re-plan would put
+        the people who dropped out back into sessions."""
         if earlier is None:
             return self
-        nows = [n for n in (self.now, earlier.now) if n is not None]
         return WhatIf(drop=tuple(dict.fromkeys(self.drop + tuple(i for i in earlier.drop if known(i)))),
                       unavailable=tuple(dict.fromkeys(self.unavailable + tuple(
                           u for u in earlier.unavailable if known(u[0])))),
-                      now=max(nows) if nows else None)
+                      now=self.after(earlier).now)
 
-    def not_repeated(self, earlier: WhatIf | None) -> WhatIf:
-        """What `earlier` asked that this request does not ask again: its drops and absences (and
-        its `now`), which this re-plan therefore lifts."""
+    def not_repeated(self, earlier: WhatIf | None, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
+        """What `earlier` asked that this request does not ask again, and so lifts: its drops and
+        absences, of ids still `known` to the input and not dropped here (a drop covers an absence)."""
         if earlier is None:
             return WhatIf()
-        return WhatIf(drop=tuple(i for i in earlier.drop if i not in self.drop),
-                      unavailable=tuple(u for u in earlier.unavailable if u not in self.unavailable),
+        return WhatIf(drop=tuple(i for i in earlier.drop if i not in self.drop and known(i)),
+                      unavailable=tuple(u for u in earlier.unavailable if u not in self.unavailable
+                                        and u[0] not in self.drop and known(u[0])),
                       now=earlier.now)
 
     def without(self, resource_id: str) -> WhatIf:

@@ -54,17 +54,24 @@ def balanced_inspector_loads(v: Variables) -> Term:
 def fewer_site_changes(v: Variables) -> Term:
     """Fewer sites an inspector goes to in a day: after the first, each is at least one change of
     site (exactly one when the sessions at a site are held together)."""
-    visits: dict[tuple[str, int, str], cp_model.IntVar] = {}
+    visits: dict[tuple[str, int], dict[str, cp_model.IntVar]] = {}  # (inspector, day) -> site -> visited
     for inspector in v.inspection.inspectors:
         for oid, lit in v.attendance.get(inspector.id, []):
             for day in v.on_day[oid]:
                 on = v.attends_on(inspector.id, oid, lit, day)
                 for site, at in v.site[oid].items():
-                    key = (inspector.id, day, site)
-                    if key not in visits:
-                        visits[key] = v.model.new_bool_var(f"visits[{inspector.id},{day},{site}]")
-                    v.model.add_bool_or([on.negated(), at.negated(), visits[key]])
-    return Term("sites an inspector goes to in a day", -5, sum(visits.values()))
+                    sites = visits.setdefault((inspector.id, day), {})
+                    if site not in sites:
+                        sites[site] = v.model.new_bool_var(f"visits[{inspector.id},{day},{site}]")
+                    v.model.add_bool_or([on.negated(), at.negated(), sites[site]])
+    # The first site of a day is no change: one credit a day for an inspector at any site at all.
+    firsts = []
+    for (inspector_id, day), sites in visits.items():
+        first = v.model.new_bool_var(f"first_site[{inspector_id},{day}]")
+        v.model.add_bool_or([first.negated(), *sites.values()])
+        firsts.append(first)
+    return Term("site changes of inspectors (sites in a day after the first)", -5,
+                sum(x for sites in visits.values() for x in sites.values()) - sum(firsts))
 
 
 def fewer_late_sessions(v: Variables) -> Term:

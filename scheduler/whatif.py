@@ -262,12 +262,14 @@ def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Insp
     problems = []
     for s in sorted(gone, key=lambda s: (s.day, s.start)):
         activity = baseline.inspection.activity_by_id[s.activity_id]
-        removed_row = s.activity_id not in inspection.activity_by_id
-        problems.append(Problem("activities", None, "id" if removed_row else "days", (
+        now_row = inspection.activity_by_id.get(s.activity_id)
+        column, fix = ("id", "Put its row back") if now_row is None else \
+            ("days", f"Put {DAYS[s.day]} back in its days") if s.day not in now_row.days else \
+            ("recurs", "Put its recurs cell back as it was")  # the same day, another occurrence id
+        problems.append(Problem("activities", None, column, (
             f"{s.activity_id} '{activity.title}' was held {DAYS[s.day]} {format_minutes(s.start)}, before --now "
-            f"({when}): it has happened, and stays in the timetable and in people's diaries. "
-            + ("Put its row back" if removed_row else f"Put {DAYS[s.day]} back in its days")
-            + " (a re-plan cannot take back what has happened).")))
+            f"({when}): it has happened, and stays in the timetable and in people's diaries. {fix} "
+            "(a re-plan cannot take back what has happened).")))
     raise InputError(problems)
 
 

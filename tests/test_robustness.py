@@ -239,6 +239,13 @@ def test_on_a_replanned_baseline_whoever_dropped_out_stays_out_in_every_question
         " ".join(result.output.split())
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "robustness.csv").read_text(encoding="utf-8")))}
     assert "P3" not in rows and {"P2", "P4", "OF1"} <= set(rows)
+    # Asked from Monday, the questions still start where the baseline was re-planned from.
+    monday = CliRunner().invoke(main, ["robustness", str(input_dir), "--baseline", str(replanned), "--workers", "1",
+                                       "--out", str(tmp_path / "from-monday"), "--time-limit", str(LIMIT)])
+    assert monday.exit_code == 0, monday.output
+    assert json.loads((tmp_path / "from-monday" / "solve.json").read_text())["from"] == "Tue 09:00"
+    assert "P5" not in {r["id"] for r in csv.DictReader(io.StringIO(
+        (tmp_path / "from-monday" / "robustness.csv").read_text(encoding="utf-8")))}  # only in a Monday session
     before = next(a for a in on_pool.answers if a.question.id == "P2")
     assert before.held_weight_lost == 0
     assert rows["P2"]["held_weight_lost"] == "100" and rows["P2"]["status"] == "OPTIMAL"

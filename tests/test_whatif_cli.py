@@ -182,6 +182,27 @@ def test_a_replan_of_a_replan_that_does_not_repeat_a_drop_says_so_with_the_optio
     assert repeated.exit_code == 0 and "Note: the baseline was re-planned" not in repeated.output
 
 
+def test_a_replan_of_a_replan_without_now_keeps_what_had_happened(week, tmp_path):
+    """The baseline was re-planned from Tue 12:00, so Monday's meeting has happened: a re-plan of it
+    given no --now still keeps it as it was (else removing P1 again would reach back to Monday),
+    and says so."""
+    input_dir, base = week
+    assert whatif(input_dir, base, tmp_path / "w1", "--drop", "P1", "--now", "Tue 12:00").exit_code == 0
+    again = whatif(input_dir, tmp_path / "w1", tmp_path / "w2", "--drop", "P1", "--drop", "M1")
+    assert again.exit_code == 0, again.output
+    assert ('Note: the baseline was re-planned from Tue 12:00: what starts before then has happened and stays '
+            'as it was, as with --now "Tue 12:00".') in " ".join(again.output.split())
+    assert "MON" not in {r["occurrence_id"] for r in rows(tmp_path / "w2" / "changes.csv")}
+    assert json.loads((tmp_path / "w2" / "whatif.json").read_text())["now"] == [1, 12 * 60]
+
+
+def test_a_drop_covers_an_earlier_absence_of_the_same_person_without_a_note(week, tmp_path):
+    input_dir, base = week
+    assert whatif(input_dir, base, tmp_path / "w1", "--unavailable", "P3 Wed").exit_code == 0
+    dropped = whatif(input_dir, tmp_path / "w1", tmp_path / "w2", "--drop", "P3")
+    assert dropped.exit_code == 0 and "available again" not in dropped.output, dropped.output
+
+
 @pytest.mark.parametrize("options, message", [
     (("--drop", "NOBODY"), "Invalid value for '--drop': 'NOBODY' is not an inspector, person or room"),
     (("--unavailable", "P9 Tue 09:00-12:00"), "Invalid value for '--unavailable': 'P9' is not an inspector"),

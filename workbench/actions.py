@@ -77,10 +77,8 @@ def replan_request(inspection, who: str, from_text: str, away: str = "") -> What
     "IN3 Thu 09:00-12:00" --now ...`. Each field is read as the command reads it."""
     from loader.request import RequestError, known_id, period
 
-    who = who.strip()
-    named = {x.name.strip().casefold(): x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)}
     try:
-        resource = known_id(inspection, named.get(who.casefold(), who))
+        resource = known_id(inspection, _id_of(inspection, who))
     except RequestError as err:
         raise ScheduleError(f"Who: {err}") from None
     now = from_time(inspection, from_text)
@@ -97,17 +95,24 @@ def in_force(request: WhatIf, baseline_dir: Path, inspection, back: str = "") ->
     `baseline_dir`) was re-planned for still in force (WhatIf.carried_forward), less `back`, an id
     or name the lead says is back; as `schedule whatif` does given the earlier --drop and
     --unavailable again. Without it a second re-plan would put whoever dropped out back in."""
-    from exporters.changes import request_in_force
+    from exporters.changes import read_request
 
-    earlier = request_in_force(baseline_dir)
+    earlier = read_request(baseline_dir)  # a damaged whatif.json is an error, not everyone back
     if back.strip():
         out = earlier.who_is_out if earlier else ()
-        named = {inspection.name_of(i).strip().casefold(): i for i in out}
-        resource = named.get(back.strip().casefold(), back.strip())
+        resource = _id_of(inspection, back, among=out)
         if resource not in out:
             raise ScheduleError(f"Back: {back.strip()!r} is not out in the current timetable")
         earlier = earlier.without(resource)
     return request.carried_forward(earlier, known=inspection.knows)
+
+
+def _id_of(inspection, text: str, among=None) -> str:
+    """The id of whoever (or whichever room) `text` names, by id or by name in any case, of
+    `among` (default: every inspector, person and room); else `text` itself, for the caller to refuse."""
+    text = text.strip()
+    ids = among if among is not None else [x.id for x in (*inspection.inspectors, *inspection.people, *inspection.rooms)]
+    return {inspection.name_of(i).strip().casefold(): i for i in ids}.get(text.casefold(), text)
 
 
 def from_time(inspection, from_text: str) -> tuple[int, int] | None:
@@ -127,7 +132,7 @@ def robustness_into(source: Path, baseline_dir: Path, out_dir: Path, *, start: t
     report (robustness.csv and robustness.html) of what each dropout from `start` (None: the start
     of the week) would cost. A Stop ends it as Ctrl-C does: what was answered is written, marked
     partial."""
-    from exporters.changes import request_in_force
+    from exporters.changes import read_request
     from exporters.folder import check_replaceable, read_baseline, replace_folder
     from exporters.robustness import robustness_files
     from loader import load_inspection
@@ -138,7 +143,7 @@ def robustness_into(source: Path, baseline_dir: Path, out_dir: Path, *, start: t
     check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
     report = sweep(inspection, baseline, start or (0, inspection.settings.day_start), seed=seed,
                    time_limit=time_limit, workers=workers, dask=dask, on_answer=on_answer,
-                   earlier=request_in_force(baseline_dir))
+                   earlier=read_request(baseline_dir))
     replace_folder(out_dir, robustness_files(report, source), keep={"input": source, "baseline": baseline_dir})
     return report
 

@@ -37,7 +37,7 @@ from exporters.changes import request_in_force
 from models import InputError, ScheduleError
 from models.changes import WhatIf
 from workbench.actions import Jobs, from_time, in_force, replan_into, replan_request, robustness_into, solve_into
-from workbench.workspace import Run, Workspace
+from workbench.workspace import WORKBOOK, Run, Workspace
 
 log = logging.getLogger("workbench")
 
@@ -70,8 +70,10 @@ def create_app(workspace: Path | str, token: str | None = None,
     def page(request: Request, name: str, status: int = 200, **context) -> Response:
         current = space.current()
         context.setdefault("error", None)
+        run = context.get("run")
         context.update(csrf=csrf, nav=NAV, searching=SEARCHING, current=current, running=jobs.running(),
-                       has_workbook=space.has_workbook())
+                       has_workbook=space.has_workbook(),
+                       not_adoptable=space.why_not_adoptable(run) if isinstance(run, Run) and run.finished else None)
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     async def form(request: Request):
@@ -262,8 +264,6 @@ def create_app(workspace: Path | str, token: str | None = None,
 
     async def send_page(request: Request, run: Run | None = None, report=None, error: str | None = None,
                         status: int = 200) -> Response:
-        from mail.ledger import SENT_CSV
-
         run = run or space.finished(request.query_params.get("run")) or space.current()
         plan = preview = None
         if run is not None:
@@ -273,8 +273,7 @@ def create_app(workspace: Path | str, token: str | None = None,
         unsent = [(runs.get(folder.resolve()), folder, count) for folder, count in (plan.unsent_before if plan else ())]
         # A fresh solve starts every invitation again at sequence 0: calendars holding one sent from
         # another timetable of this week keep that one and ignore these.
-        sent_elsewhere = [r.name for r in space.runs() if r.name != run.name and (r.out / SENT_CSV).is_file()] \
-            if run is not None and run.kind == "solve" else []
+        sent_elsewhere = space.sent_elsewhere(run) if run is not None and run.kind == "solve" else []
         return page(request, "send.html", status, run=run, plan=plan, preview=preview, report=report,
                     unsent=unsent, sent_elsewhere=sent_elsewhere, smtp=_smtp_defaults(), error=error,
                     active="send")
@@ -483,7 +482,7 @@ def _as_shown(problem):
     workspace's copy on the server."""
     from dataclasses import replace
 
-    return replace(problem, table="the workbook") if "/" in problem.table or "\\" in problem.table else problem
+    return replace(problem, table="the workbook") if Path(problem.table).name == WORKBOOK else problem
 
 
 def _time_limit(text) -> float:

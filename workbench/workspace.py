@@ -66,7 +66,9 @@ class Run:
         from exporters.changes import read_baseline_folder
 
         baseline = read_baseline_folder(self.out) if self.kind == "replan" else None
-        if baseline is None or baseline.parent.parent != self.folder.parent.resolve():
+        # By the run folder's name, so that a workspace moved as a whole keeps its chains.
+        if baseline is None or baseline.name != OUT or baseline.parent.parent.name != RUNS \
+                or not RUN_NAME.match(baseline.parent.name) or not (self.folder.parent / baseline.parent.name).is_dir():
             return None
         return baseline.parent.name
 
@@ -143,12 +145,35 @@ class Workspace:
         """Make run's timetable the published one (its output folder is the next baseline)."""
         if not run.finished or not run.timetable:
             raise ScheduleError(f"{run.name} holds no timetable to adopt")
-        made_from, current = run.made_from, self.current()
-        if made_from is not None and current is not None and run.name != current.name and made_from != current.name:
-            raise ScheduleError(f"{run.name} re-planned {made_from}, not the current timetable ({current.name}): "
-                                f"adopting it would undo what {current.name} changed. Re-plan the current "
-                                "timetable instead.")
+        why_not = self.why_not_adoptable(run)
+        if why_not:
+            raise ScheduleError(why_not)
         _write_atomically(self.root / CURRENT, (run.name + "\n").encode("utf-8"))
+
+    def why_not_adoptable(self, run: Run) -> str | None:
+        """Why a finished re-plan may not become current: it re-planned an earlier timetable than
+        the current one, which adopting it would undo (None: it may)."""
+        made_from, current = run.made_from, self.current()
+        if made_from is None or current is None or run.name == current.name or made_from == current.name:
+            return None
+        return (f"{run.name} re-planned {made_from}, not the current timetable ({current.name}): adopting it "
+                f"would undo what {current.name} changed. Re-plan the current timetable instead.")
+
+    def sent_elsewhere(self, run: Run) -> list[str]:
+        """The other runs whose invitations were sent (they hold sent.csv), but for those re-planned
+        from `run` (or from one that was): people hold those versions, and keep them over any of
+        `run`'s that are older, as a fresh solve's are (they start again at the first)."""
+        from mail.ledger import SENT_CSV
+
+        def from_run(other: Run | None) -> bool:
+            seen: set[str] = set()
+            while other is not None and other.name not in seen:
+                if other.name == run.name:
+                    return True
+                seen.add(other.name)
+                other = self.finished(other.made_from) if other.made_from else None
+            return False
+        return [r.name for r in self.runs() if r.name != run.name and (r.out / SENT_CSV).is_file() and not from_run(r)]
 
     def file(self, run_name: str, relative: str) -> Path:
         """A file inside a run's output folder, and nothing outside it (no `..`, no links out)."""
