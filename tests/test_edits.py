@@ -131,3 +131,7 @@ def test_a_replan_of_a_replan_carries_the_earlier_whatif_forward_and_knows_what_
     assert not carried.carried_forward(earlier).not_repeated(earlier).anyone_out
     assert carried.without("OF2") == WhatIf(drop=("P2",), unavailable=(("P1", 3, 540, 720),), now=(3, 540))
     assert carried.without("P1").unavailable == ()
+    # A drop covers an earlier absence of the same person; ids gone from INPUT are not lifted either.
+    assert WhatIf(drop=("P1",)).not_repeated(earlier, known=lambda i: i != "GONE") == WhatIf(drop=("OF2",), now=(2, 540))
+    assert WhatIf().after(earlier) == WhatIf(now=(2, 540)) and WhatIf(now=(4, 0)).after(earlier).now == (4, 0)
+    assert WhatIf(now=(1, 0)).after(None).now == (1, 0)
