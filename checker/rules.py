@@ -299,6 +299,9 @@ def inspectors_as_asked(timetable: Timetable) -> list[Violation]:
             for inspector_id in sorted(present - expected):
                 add(f"{here}: inspector {inspector_id} is unavailable at that time, so "
                     f"is not one of the 'all' inspectors.", session.occurrence_id, resources=(inspector_id,))
+            if not expected:  # SPEC §6: one that has lost its last inspector is moved or cancelled
+                add(f"{here}: every inspector is unavailable at that time, so a session for all "
+                    "inspectors would have nobody.", session.occurrence_id)
             continue
         for inspector_id in activity.inspectors:
             if inspector_id not in present:

@@ -164,10 +164,12 @@ def render_request(request: WhatIf, edits: Sequence[str] = (), baseline: Path | 
     the lead's edits to INPUT it took in (models.edits.Edits.in_words), so the folder says what it
     re-planned for; and the baseline folder (absolute), so `schedule send` can tell when that one's
     invitations never went out."""
-    return json.dumps({"drop": list(request.drop), "unavailable": [list(u) for u in request.unavailable],
-                       "now": list(request.now) if request.now else None, "edits": list(edits),
-                       "baseline": str(Path(baseline).resolve()) if baseline is not None else None},
-                      indent=2).encode("utf-8")
+    data = {"drop": list(request.drop), "unavailable": [list(u) for u in request.unavailable],
+            "now": list(request.now) if request.now else None, "edits": list(edits),
+            "baseline": str(Path(baseline).resolve()) if baseline is not None else None}
+    if request.since:  # drops carried from an earlier re-plan: when each began
+        data["since"] = [list(x) for x in request.since]
+    return json.dumps(data, indent=2).encode("utf-8")
 
 
 def _recorded(directory: Path | str, key: str):
@@ -213,8 +215,12 @@ def read_request(directory: Path) -> WhatIf | None:
         return _bad_request('each item of unavailable must be ["ID", day 0-4, start, end] (minutes)')
     if now is not None and not (isinstance(now, list) and len(now) == 2 and _minutes_of_week(now[:1], now[1:])):
         return _bad_request("now must be null or [day 0-4, minute]")
+    since = data.get("since", [])
+    if not (isinstance(since, list) and all(isinstance(x, list) and len(x) == 3 and isinstance(x[0], str)
+                                            and _minutes_of_week(x[1:2], x[2:]) for x in since)):
+        return _bad_request('each item of since must be ["ID", day 0-4, minute]')
     return WhatIf(drop=tuple(drop), unavailable=tuple(tuple(u) for u in unavailable),
-                  now=tuple(now) if now is not None else None)
+                  now=tuple(now) if now is not None else None, since=tuple(tuple(x) for x in since))
 
 
 def request_in_force(directory: Path | str) -> WhatIf | None:

@@ -114,13 +114,19 @@ class WhatIf:
     drop: tuple[str, ...] = ()  # inspector, person or room ids, out from `now` on
     unavailable: tuple[tuple[str, int, int, int], ...] = ()  # (id, day, start, end)
     now: tuple[int, int] | None = None  # (day, minute): what starts before has happened
+    # (id, day, minute): a drop carried from an earlier re-plan, out since then (said so in words)
+    since: tuple[tuple[str, int, int], ...] = ()
 
     def in_words(self, name: Callable[[str], str] = str, *, with_now: bool = True) -> list[str]:
         """What was asked, a line each, `name` giving an id's name: 'Anna Clarke drops out from Wed
         09:00', 'Anna Clarke is away Thu 09:00-12:00', 'what starts before Wed 09:00 has happened'
         (that last one only `with_now`)."""
-        when = "" if self.now is None else f"{DAYS[self.now[0]]} {format_minutes(self.now[1])}"
-        lines = [f"{name(i)} drops out {f'from {when}' if when else 'for the whole week'}" for i in self.drop]
+        def at(moment) -> str:
+            return f"{DAYS[moment[0]]} {format_minutes(moment[1])}"
+        when = "" if self.now is None else at(self.now)
+        since = {i: (day, minute) for i, day, minute in self.since}
+        lines = [f"{name(i)} drops out from {at(since[i])}" if i in since else
+                 f"{name(i)} drops out {f'from {when}' if when else 'for the whole week'}" for i in self.drop]
         lines += [f"{name(resource)} is away {period_text(day, start, end)}"
                   for resource, day, start, end in self.unavailable]
         if when and with_now:
@@ -128,23 +134,26 @@ class WhatIf:
         return lines
 
     def after(self, earlier: WhatIf | None) -> WhatIf:
-        """This request, with what had happened by `earlier`'s `now` (the what-if the baseline was
-        re-planned for) still in the past: the later `now` of the two. A re-plan of a re-plan never
-        takes back what has happened."""
-        nows = [n for n in (self.now, earlier.now if earlier else None) if n is not None]
-        return replace(self, now=max(nows) if nows else None)
+        """This request as a re-plan of one made for `earlier` (the what-if the baseline was
+        re-planned for): what had happened by its `now` is still past (the later `now` of the two),
+        and whoever it had out and this one drops again is out since then (`since`). A re-plan of
+        a re-plan never takes back what has happened."""
+        if earlier is None:
+            return self
+        nows = [n for n in (self.now, earlier.now) if n is not None]
+        now = max(nows) if nows else None
+        return replace(self, now=now, since=_since(self, earlier, now))
 
     def carried_forward(self, earlier: WhatIf | None, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
         """This request with `earlier` (the what-if the baseline was re-planned for) still in force:
-        who dropped out stays out and who was away stays away (ids still `known` to the input), and
-        what had happened has still happened (`after`). Without it a re-plan of a re-plan would put
-        the people who dropped out back into sessions."""
+        who dropped out stays out and who was away stays away (ids still `known` to the input), as
+        a re-plan `after` it. Without it a re-plan of a re-plan would put the people who dropped out
+        back into sessions."""
         if earlier is None:
             return self
-        return WhatIf(drop=tuple(dict.fromkeys(self.drop + tuple(i for i in earlier.drop if known(i)))),
-                      unavailable=tuple(dict.fromkeys(self.unavailable + tuple(
-                          u for u in earlier.unavailable if known(u[0])))),
-                      now=self.after(earlier).now)
+        return replace(self, drop=tuple(dict.fromkeys(self.drop + tuple(i for i in earlier.drop if known(i)))),
+                       unavailable=tuple(dict.fromkeys(self.unavailable + tuple(
+                           u for u in earlier.unavailable if known(u[0]))))).after(earlier)
 
     def not_repeated(self, earlier: WhatIf | None, known: Callable[[str], bool] = lambda _: True) -> WhatIf:
         """What `earlier` asked that this request does not ask again, and so lifts: its drops and
@@ -154,12 +163,13 @@ class WhatIf:
         return WhatIf(drop=tuple(i for i in earlier.drop if i not in self.drop and known(i)),
                       unavailable=tuple(u for u in earlier.unavailable if u not in self.unavailable
                                         and u[0] not in self.drop and known(u[0])),
-                      now=earlier.now)
+                      now=earlier.now, since=earlier.since)
 
     def without(self, resource_id: str) -> WhatIf:
         """This request with `resource_id` back: neither dropped out nor away."""
         return replace(self, drop=tuple(i for i in self.drop if i != resource_id),
-                       unavailable=tuple(u for u in self.unavailable if u[0] != resource_id))
+                       unavailable=tuple(u for u in self.unavailable if u[0] != resource_id),
+                       since=tuple(x for x in self.since if x[0] != resource_id))
 
     @property
     def who_is_out(self) -> tuple[str, ...]:
@@ -169,3 +179,15 @@ class WhatIf:
     @property
     def anyone_out(self) -> bool:
         return bool(self.who_is_out)
+
+
+def _since(later: WhatIf, earlier: WhatIf, now: tuple[int, int] | None) -> tuple[tuple[str, int, int], ...]:
+    """When each of `later`'s drops first dropped out, where that is before `now`: the time
+    recorded for them, or `earlier`'s now for its own drops (the week's start without one)."""
+    recorded = {i: (day, minute) for i, day, minute in (*later.since, *earlier.since)}
+    out = []
+    for i in later.drop:
+        times = [t for t in (recorded.get(i), (earlier.now or (0, 0)) if i in earlier.drop else None) if t]
+        if times and min(times) != now:
+            out.append((i, *min(times)))
+    return tuple(out)

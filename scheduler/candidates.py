@@ -47,10 +47,13 @@ class Options:
         return tuple(sorted({r.site for r in self.rooms if not r.virtual and r.site}))
 
     def held_as(self, session: Session) -> "Options":
-        """Only the choices the session made: its start, room, inspectors and pool members."""
+        """Only the choices the session made: its start, room, inspectors and pool members. With
+        `inspectors = all`, those who were there: whoever was out then (a dropout the lead now
+        dates later, say) is not due at a session that has happened."""
         return replace(self, starts=(session.day * DAY + session.start,),
                        rooms=tuple(r for r in self.rooms if r.id == session.room_id),
                        inspector_pool=tuple(i for i in self.inspector_pool if i in session.inspector_ids),
+                       all_inspectors=tuple(i for i in self.all_inspectors if i in session.inspector_ids),
                        pool_members=tuple(p for p in self.pool_members if p in session.attendee_ids))
 
     def could_involve(self) -> set[str]:

@@ -132,6 +132,8 @@ def inspectors_as_asked(v: Variables) -> None:
                            if inspection.inspector_by_id[i].inspectorate == inspectorate]
                 v.model.add(sum(members) >= items.count(inspectorate) * held
                             ).only_enforce_if(v.when("inspectors", oid))
+        if options.all_inspectors:  # SPEC §6: one that has lost its last inspector is moved or cancelled
+            v.model.add(sum(v.inspector[oid][i] for i in options.all_inspectors) >= 1).only_enforce_if(held)
         for inspector in options.all_inspectors:
             # attends exactly when held and not unavailable at the session's time
             lit = v.inspector[oid][inspector]

@@ -339,6 +339,11 @@ def test_all_means_every_inspector_free_at_the_time():
     # ...and an afternoon one needs OF2, who is free again
     only(rules.inspectors_as_asked(timetable(insp, at("TEAM", TUE, "13:00", "14:00", "R1", others))),
          "TEAM on Tue 13:00-14:00", "OF2", "missing")
+    # ...and one at a time when every inspector is out would have nobody (SPEC §6: it moves)
+    everyone_out = inspectors_inspection(unavailability=[unavailable(i.id, TUE, hm("09:00"), hm("12:00"))
+                                                         for i in insp.inspectors])
+    only(rules.inspectors_as_asked(timetable(everyone_out, at("TEAM", TUE, "10:00", "11:00", "R1", []))),
+         "TEAM on Tue 10:00-11:00", "would have nobody")
 
 
 # --- 7. nobody unavailable -----------------------------------------------------------------------

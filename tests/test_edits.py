@@ -123,7 +123,8 @@ def test_a_replan_of_a_replan_carries_the_earlier_whatif_forward_and_knows_what_
     earlier = WhatIf(drop=("OF2", "GONE"), unavailable=(("P1", 3, 540, 720),), now=(2, 540))
     asked = WhatIf(drop=("P2",), now=(3, 540))
     carried = asked.carried_forward(earlier, known=lambda i: i != "GONE")
-    assert carried == WhatIf(drop=("P2", "OF2"), unavailable=(("P1", 3, 540, 720),), now=(3, 540))
+    assert carried == WhatIf(drop=("P2", "OF2"), unavailable=(("P1", 3, 540, 720),), now=(3, 540),
+                             since=(("OF2", 2, 540),))
     assert WhatIf(drop=("P2",), now=(1, 0)).carried_forward(earlier).now == (2, 540)
     assert WhatIf().carried_forward(None) == WhatIf()
     assert carried.carried_forward(earlier) == carried.carried_forward(earlier).carried_forward(earlier)
@@ -135,3 +136,9 @@ def test_a_replan_of_a_replan_carries_the_earlier_whatif_forward_and_knows_what_
     assert WhatIf(drop=("P1",)).not_repeated(earlier, known=lambda i: i != "GONE") == WhatIf(drop=("OF2",), now=(2, 540))
     assert WhatIf().after(earlier) == WhatIf(now=(2, 540)) and WhatIf(now=(4, 0)).after(earlier).now == (4, 0)
     assert WhatIf(now=(1, 0)).after(None).now == (1, 0)
+    # Carried with a later now, a drop keeps its own time, in words and along the chain.
+    later = WhatIf(drop=("P2",), now=(3, 540)).carried_forward(WhatIf(drop=("OF2",), now=(1, 540)))
+    assert later.since == (("OF2", 1, 540),)
+    assert later.in_words()[:2] == ["P2 drops out from Thu 09:00", "OF2 drops out from Tue 09:00"]
+    assert WhatIf(now=(4, 540)).carried_forward(later).since == (("P2", 3, 540), ("OF2", 1, 540))
+    assert later.without("OF2").since == ()

@@ -203,6 +203,23 @@ def test_what_the_lead_reads_counts_a_cancel_at_its_priority_now_and_a_longer_se
                for line in lines), lines
 
 
+def test_a_session_for_all_inspectors_that_happened_without_one_stays_so_when_their_drop_is_dated_later():
+    """OF2 dropped out from Tuesday noon: Tuesday's team meeting (all inspectors) was held without
+    OF2. Re-planned again from Wednesday with OF2's drop repeated (so dated Wednesday), that meeting
+    has happened as it was: it does not make OF2 due at it (the re-plan was infeasible)."""
+    week = inspection(inspectors=[inspector("OF1"), inspector("OF2")], rooms=[room("R1")],
+                      activities=[activity("TEAM", type="team_meeting", duration=30, recurs_daily=True,
+                                           days=(MON, TUE, WED), earliest=16 * H, all_inspectors=True)])
+    baseline = timetable(week, session("TEAM@Mon", MON, 16 * H, 16 * H + 30, "R1", ("OF1", "OF2")),
+                         session("TEAM@Tue", TUE, 16 * H, 16 * H + 30, "R1", ("OF1",)),
+                         session("TEAM@Wed", WED, 16 * H, 16 * H + 30, "R1", ("OF1",)))
+    # OF1 away at Wednesday's usual time: the meeting moves, so the week is searched.
+    away = replace(week, unavailability=(unavailable("OF1", WED, 16 * H, 16 * H + 30),))
+    result = whatif(away, baseline, WhatIf(drop=("OF2",), now=(WED, 9 * H)), time_limit=5, seed=0, workers=1)
+    assert result.timetable.session("TEAM@Tue") == baseline.session("TEAM@Tue")
+    assert result.timetable.session("TEAM@Wed").start == 16 * H + 30
+
+
 def test_a_later_day_start_moves_the_sessions_before_it_and_nothing_else():
     after = _edited(settings=replace(_before().settings, day_start=10 * H))
     result, changes = _replan(after)

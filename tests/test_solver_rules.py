@@ -177,6 +177,17 @@ def test_inspectorate_items_and_all_inspectors():
     assert set(fb.inspector_ids) == expected
 
 
+def test_a_session_for_all_inspectors_is_never_held_with_nobody():
+    """Both inspectors are out until 17:00 on Tuesday: the team meeting waits for them (17:00, after
+    17:00, which the tie-breakers would rather avoid) instead of going ahead at 16:00 with nobody."""
+    insp = base(inspectors=[inspector("OF1", "Ofsted"), inspector("OF2", "Ofsted")], people=[],
+                unavailability=[unavailable("OF1", 1, 9 * H, 17 * H), unavailable("OF2", 1, 9 * H, 17 * H)],
+                activities=[activity("TEAM", type="team_meeting", duration=30, days=(1,), earliest=16 * H,
+                                     all_inspectors=True)])
+    team = solved(insp).session("TEAM")
+    assert team.start == 17 * H and set(team.inspector_ids) == {"OF1", "OF2"}
+
+
 def test_nobody_used_while_unavailable():
     insp = base(unavailability=[unavailable("P1", 0, 9 * H, 12 * H), unavailable("R1", 0, 12 * H, 13 * H)],
                 rooms=[room("R1")],

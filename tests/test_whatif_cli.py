@@ -196,6 +196,23 @@ def test_a_replan_of_a_replan_without_now_keeps_what_had_happened(week, tmp_path
     assert json.loads((tmp_path / "w2" / "whatif.json").read_text())["now"] == [1, 12 * 60]
 
 
+def test_an_inspector_dropped_earlier_and_dropped_again_from_a_later_now_keeps_the_past_as_it_was(week, tmp_path):
+    """OF2 drops out from Tuesday 12:00: Tuesday's team meeting (all inspectors) goes ahead without
+    OF2. Re-planned again from Wednesday 12:00 with OF2's drop repeated (SPEC §6) and OF1 away at
+    Thursday's, that meeting has happened as it was: it does not make OF2 due at it (OF2 only
+    drops out from Wednesday now), and the re-plan goes ahead."""
+    input_dir, base = week
+    assert whatif(input_dir, base, tmp_path / "w1", "--drop", "OF2", "--now", "Tue 12:00").exit_code == 0
+    team = next(r for r in rows(tmp_path / "w1" / "timetable.csv") if r["occurrence_id"] == "TEAM@Tue")
+    assert "OF2" not in team["inspectors"].split(";")
+    again = whatif(input_dir, tmp_path / "w1", tmp_path / "w2", "--drop", "OF2", "--unavailable", "OF1 Thu 16:00-17:00",
+                   "--now", "Wed 12:00")
+    assert again.exit_code == 0, again.output
+    kept = next(r for r in rows(tmp_path / "w2" / "timetable.csv") if r["occurrence_id"] == "TEAM@Tue")
+    assert kept == team
+    assert run("check", input_dir, tmp_path / "w2").exit_code == 0
+
+
 def test_a_drop_covers_an_earlier_absence_of_the_same_person_without_a_note(week, tmp_path):
     input_dir, base = week
     assert whatif(input_dir, base, tmp_path / "w1", "--unavailable", "P3 Wed").exit_code == 0

@@ -158,6 +158,9 @@ def test_a_replan_of_a_replan_keeps_whoever_dropped_out_out_until_the_lead_says_
     run = sorted((root / "runs").glob("*-replan"))[-1]
     asked = json.loads((run / "out" / "whatif.json").read_text())
     assert asked["drop"] == [second, first] and asked["now"] == [3, 9 * 60]
+    # The first is still said to be out from when they dropped out, not from the later time.
+    assert asked["since"] == [[first, 2, 9 * 60]]
+    assert f"{escape(first_name)} drops out from Wed 09:00" in client.get(f"/replan?run={run.name}").text
     # The folder keeps both out: `schedule check` judges it against the dropouts it records.
     result = CliRunner().invoke(main, ["check", str(run / "workbook.xlsx"), str(run / "out")])
     assert result.exit_code == 0, result.output
@@ -312,7 +315,9 @@ def test_someone_away_for_a_while_is_whatifs_unavailable_and_the_command_writes_
     when = f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri'][now[0]]} {now[1] // 60:02d}:{now[1] % 60:02d}"
     assert (asked["drop"], asked["unavailable"], asked["now"]) == (earlier, [[person, 3, 0, 24 * 60]], now)
     names = {r["id"]: r["name"] for r in example_tables(rows=20, seed=7)["people"]}
-    said = "Re-planned for: " + "".join(f"{names[i]} drops out from {when}; " for i in earlier) + \
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    since = {i: f"{days[d]} {m // 60:02d}:{m % 60:02d}" for i, d, m in asked.get("since", [])}
+    said = "Re-planned for: " + "".join(f"{names[i]} drops out from {since.get(i, when)}; " for i in earlier) + \
         f"{name} is away Thu all day; what starts before {when} has happened and stays as it was."
     assert str(escape(said)) in client.get(f"/replan?run={run.name}").text
     after = list(csv.DictReader(io.StringIO((run / "out" / "timetable.csv").read_text())))
