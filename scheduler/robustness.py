@@ -136,7 +136,10 @@ def sweep(inspection: Inspection, baseline: Timetable, start: tuple[int, int], *
     processes (default: one per core), or on the Dask cluster at `dask` (tcp://HOST:PORT).
     `earlier`: the what-if the baseline was re-planned for, kept in force in every question.
     Ctrl-C stops it: the report then holds what was answered, marked partial."""
+    from scheduler.whatif import replannable
+
     start = WhatIf(now=start).after(earlier).now  # what had happened by `earlier` is past for every question
+    replannable(inspection, baseline, WhatIf(now=start))  # bad input is said once, before any question
     asked = questions(baseline, start, earlier)
     if only is not None:
         wanted = set(only)

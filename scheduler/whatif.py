@@ -41,13 +41,10 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     as it is now (`inspection`) and the dropouts of `request` (see the module docstring).
     `objective` is SPEC §4's re-plan score, held weight - change_cost x changes."""
     started = time.monotonic()
-    _same_week(baseline.inspection, inspection)
+    replannable(inspection, baseline, request)
     edits = edits_between(baseline.inspection, inspection)
     known = inspection.occurrence_by_id
-    # What happened stays as it was: the lead cannot remove it from INPUT (a cancel would take it
-    # out of the diaries of the people who were there).
     frozen = frozen_sessions(baseline, request)
-    _past_kept(baseline, frozen, inspection, request)
     adjusted, cancelled = apply_dropouts(inspection, request, frozen)
     now = now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions if s.occurrence_id in known}
@@ -253,6 +250,14 @@ def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: 
     return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
 
 
+def replannable(inspection: Inspection, baseline: Timetable, request: WhatIf) -> None:
+    """Bad input (InputError) when INPUT cannot be a re-plan of `baseline` at all: another week, or
+    a session that has happened (before `request.now`) gone from it: a cancel would take it out of
+    the diaries of the people who were there. Checked before any search."""
+    _same_week(baseline.inspection, inspection)
+    _past_kept(baseline, frozen_sessions(baseline, request), inspection, request)
+
+
 def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Inspection, request: WhatIf) -> None:
     """Bad input when the lead removed from INPUT an occurrence that has already happened."""
     gone = [s for oid, s in frozen.items() if oid not in inspection.occurrence_by_id]
@@ -453,4 +458,4 @@ def _with_frozen_as_fixed(inspection: Inspection, frozen: dict[str, Session]) ->
     return replace(inspection, activities=tuple(acts))
 
 
-__all__ = ["whatif"]
+__all__ = ["replannable", "whatif"]

@@ -251,6 +251,22 @@ def test_on_a_replanned_baseline_whoever_dropped_out_stays_out_in_every_question
     assert rows["P2"]["held_weight_lost"] == "100" and rows["P2"]["status"] == "OPTIMAL"
 
 
+def test_an_input_that_cannot_be_a_replan_of_the_baseline_is_refused_before_any_question(input_dir, baseline_dir,
+                                                                                          tmp_path):
+    """EARLY (Monday) was held, and is gone from INPUT: every question would be bad input, so the
+    sweep says so once, exit 2, before starting any process, and writes nothing."""
+    edited = tmp_path / "input"
+    edited.mkdir()
+    for name, text in SMALL_WEEK.items():
+        lines = [line for line in text.splitlines() if not line.startswith("EARLY,")]
+        (edited / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "robust"
+    result = CliRunner().invoke(main, ["robustness", str(edited), "--baseline", str(baseline_dir), "--from",
+                                       "Tue 09:00", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 2 and "EARLY 'Early chat' was held Mon" in " ".join(result.output.split())
+    assert result.output.count("was held Mon") == 1 and not out.exists()
+
+
 def test_bad_options_are_refused_before_anything_is_asked(input_dir, baseline_dir, tmp_path):
     out = tmp_path / "robust"
     base = ["robustness", str(input_dir), "--baseline", str(baseline_dir), "--out", str(out)]
