@@ -310,12 +310,12 @@ def _chained(request, baseline_dir: Path, inspection):
     happened, whatever --now says now; the baseline's drops are the lead's to repeat, and a note
     names those this one does not, with the options that would keep them out."""
     from exporters.changes import read_request
-    from models.inspection import DAYS, format_minutes
+    from models.inspection import DAYS, format_minutes, moment_text
 
     earlier = read_request(baseline_dir)
     later = request.after(earlier)
     if later.now != request.now:
-        when = f"{DAYS[later.now[0]]} {format_minutes(later.now[1])}"
+        when = moment_text(later.now)
         click.echo(f"Note: the baseline was re-planned from {when}: what starts before then has happened and "
                    f"stays as it was, as with --now \"{when}\".", err=True)
     lifted = later.not_repeated(earlier, known=inspection.knows)

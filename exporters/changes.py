@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from dataclasses import replace
 
-from models import DAYS, Inspection, Session, Timetable, format_minutes
+from models import Inspection, Session, Timetable
+from models.inspection import moment_text
 from models import InputError, Problem
 from models.changes import Change, WhatIf, cancel_sequence
 from exporters.ics import invite_filename, render_invite
@@ -28,7 +29,7 @@ CHANGES_CSV = "changes.csv"
 
 def when(session: Session | None) -> str:
     """`Tue 10:00`: the day and time a lead reads at a glance (the week is the inspection's)."""
-    return "" if session is None else f"{DAYS[session.day]} {format_minutes(session.start)}"
+    return "" if session is None else moment_text((session.day, session.start))
 
 
 def render_changes_csv(changes: Iterable[Change], inspection: Inspection,

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from exporters.folder import MARKER, input_sha256
 from exporters.timetable_csv import csv_text
-from models import DAYS, format_minutes
+from models.inspection import moment_text
 from models.robustness import COLUMNS, Answer, Report
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -24,8 +24,7 @@ EXPLAINED = 10  # the page explains the top ten in words
 
 
 def start_text(report: Report) -> str:
-    day, minute = report.start
-    return f"{DAYS[day]} {format_minutes(minute)}"
+    return moment_text(report.start)
 
 
 def _blank(value) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from models.inspection import DAYS, Inspection, format_minutes, period_text
+from models.inspection import Inspection, moment_text, period_text
 from models.timetable import Session, Timetable
 
 CHANGE_KINDS = ("added", "moved", "room", "inspectors", "attendees", "cancelled")
@@ -121,11 +121,9 @@ class WhatIf:
         """What was asked, a line each, `name` giving an id's name: 'Anna Clarke drops out from Wed
         09:00', 'Anna Clarke is away Thu 09:00-12:00', 'what starts before Wed 09:00 has happened'
         (that last one only `with_now`)."""
-        def at(moment) -> str:
-            return f"{DAYS[moment[0]]} {format_minutes(moment[1])}"
-        when = "" if self.now is None else at(self.now)
+        when = "" if self.now is None else moment_text(self.now)
         since = {i: (day, minute) for i, day, minute in self.since}
-        lines = [f"{name(i)} drops out from {at(since[i])}" if i in since else
+        lines = [f"{name(i)} drops out from {moment_text(since[i])}" if i in since else
                  f"{name(i)} drops out {f'from {when}' if when else 'for the whole week'}" for i in self.drop]
         lines += [f"{name(resource)} is away {period_text(day, start, end)}"
                   for resource, day, start, end in self.unavailable]

@@ -29,6 +29,11 @@ def format_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def moment_text(moment: tuple[int, int]) -> str:
+    """(2, 540) -> 'Wed 09:00': a day of the week and a time, as a lead writes --now."""
+    return f"{DAYS[moment[0]]} {format_minutes(moment[1])}"
+
+
 def period_text(day: int, start: int, end: int) -> str:
     """(3, 540, 720) -> 'Thu 09:00-12:00'; the whole day -> 'Thu all day'."""
     span = "all day" if (start, end) == WHOLE_DAY else f"{format_minutes(start)}-{format_minutes(end)}"

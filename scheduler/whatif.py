@@ -24,7 +24,7 @@ from models import Infeasible, InputError, Inspection, Problem, Session, SolveRe
 from models.changes import WhatIf, cancel_sequence, change_kind, changes_between, counted
 from models.dropout import NEEDS_SUBSTITUTE, apply_dropouts, frozen_sessions, now_minute
 from models.edits import Edits, edits_between
-from models.inspection import DAYS, format_minutes
+from models.inspection import DAYS, moment_text
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
 from scheduler.greedy import PICKS, FirstFit, Pick, make_way_if_worth_it, old_start_first, repaired
@@ -41,10 +41,9 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     as it is now (`inspection`) and the dropouts of `request` (see the module docstring).
     `objective` is SPEC §4's re-plan score, held weight - change_cost x changes."""
     started = time.monotonic()
-    replannable(inspection, baseline, request)
+    frozen = replannable(inspection, baseline, request)
     edits = edits_between(baseline.inspection, inspection)
     known = inspection.occurrence_by_id
-    frozen = frozen_sessions(baseline, request)
     adjusted, cancelled = apply_dropouts(inspection, request, frozen)
     now = now_minute(request)
     base = {s.occurrence_id: s for s in baseline.sessions if s.occurrence_id in known}
@@ -236,7 +235,7 @@ def _narrowed(base: dict[str, Session], frozen: dict[str, Session], cancelled: d
 
 def _all_before(inspection: Inspection, options: Options, request: WhatIf) -> str:
     """'can only be held on Tue between 09:00 and 11:00, all of it before --now (Tue 12:00) ...'"""
-    when = f"{DAYS[request.now[0]]} {format_minutes(request.now[1])}"
+    when = moment_text(request.now)
     return (f"can only be held {when_allowed(inspection, options.occurrence)}, all of it before --now ({when}): "
             "a re-plan places nothing in the past")
 
@@ -250,12 +249,15 @@ def _holds_every_must(inspection: Inspection, candidates: Candidates, sessions: 
     return not whatif_violations(Timetable(inspection, tuple(sessions)), frozen)
 
 
-def replannable(inspection: Inspection, baseline: Timetable, request: WhatIf) -> None:
-    """Bad input (InputError) when INPUT cannot be a re-plan of `baseline` at all: another week, or
-    a session that has happened (before `request.now`) gone from it: a cancel would take it out of
-    the diaries of the people who were there. Checked before any search."""
+def replannable(inspection: Inspection, baseline: Timetable, request: WhatIf) -> dict[str, Session]:
+    """The baseline's sessions that have happened (before `request.now`); bad input (InputError)
+    when INPUT cannot be a re-plan of `baseline` at all: another week, or one of those sessions gone
+    from it (a cancel would take it out of the diaries of the people who were there). Checked
+    before any search."""
     _same_week(baseline.inspection, inspection)
-    _past_kept(baseline, frozen_sessions(baseline, request), inspection, request)
+    frozen = frozen_sessions(baseline, request)
+    _past_kept(baseline, frozen, inspection, request)
+    return frozen
 
 
 def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Inspection, request: WhatIf) -> None:
@@ -263,7 +265,7 @@ def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Insp
     gone = [s for oid, s in frozen.items() if oid not in inspection.occurrence_by_id]
     if not gone:
         return
-    when = f"{DAYS[request.now[0]]} {format_minutes(request.now[1])}"
+    when = moment_text(request.now)
     problems = []
     for s in sorted(gone, key=lambda s: (s.day, s.start)):
         activity = baseline.inspection.activity_by_id[s.activity_id]
@@ -272,7 +274,7 @@ def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Insp
             ("days", f"Put {DAYS[s.day]} back in its days") if s.day not in now_row.days else \
             ("recurs", "Put its recurs cell back as it was")  # the same day, another occurrence id
         problems.append(Problem("activities", None, column, (
-            f"{s.activity_id} '{activity.title}' was held {DAYS[s.day]} {format_minutes(s.start)}, before --now "
+            f"{s.activity_id} '{activity.title}' was held {moment_text((s.day, s.start))}, before --now "
             f"({when}): it has happened, and stays in the timetable and in people's diaries. {fix} "
             "(a re-plan cannot take back what has happened).")))
     raise InputError(problems)
@@ -380,7 +382,7 @@ def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:
     reasons, minimal = explanation(inspection, narrow=narrow)
     if reasons:
         raise Infeasible(reasons, minimal=minimal, activity_ids=involved_activities(inspection, reasons))
-    when = f" after {DAYS[request.now[0]]} {format_minutes(request.now[1])}" if request.now else ""
+    when = f" after {moment_text(request.now)}" if request.now else ""
     raise Infeasible([f"the musts still to be held cannot all be held{when} with the inspectors, people "
                       "and rooms that remain, without adding sessions the baseline did not hold"],
                      minimal=False)
