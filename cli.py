@@ -146,21 +146,16 @@ def solve(input_path: Path | None, out_dir: Path, time_limit: float, seed: int, 
 def _search(inspection, out_dir: Path, source: Path, seed: int, time_limit: float, run):
     """Run a search with the live progress line; a week whose musts cannot all be held leaves
     explanation.txt, solve.json and unscheduled.csv (SPEC §6) before the error is reported."""
-    progress = _ProgressLine(time_limit)
+    from exporters.folder import write_infeasible_error
+
+    progress, started = _ProgressLine(time_limit), time.monotonic()
     try:
         return run(progress)
     except Infeasible as err:
-        _write_infeasible(inspection, err, out_dir, source, seed)
+        write_infeasible_error(out_dir, inspection, err, source, seed, time.monotonic() - started)
         raise
     finally:
         progress.done()
-
-
-def _write_infeasible(inspection, err: Infeasible, out_dir: Path, source: Path, seed: int) -> None:
-    """exit 1 leaves explanation.txt, solve.json and unscheduled.csv only (SPEC §6)."""
-    from exporters.folder import write_infeasible_error
-
-    write_infeasible_error(out_dir, inspection, err, source, seed)
 
 
 @main.command()

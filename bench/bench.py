@@ -36,6 +36,18 @@ def load(rows: int | str, seed: int):
         return load_inspection(Path(tmp))
 
 
+MIN_ROWS = 20  # fixtures.example grows the example from this many activity rows up
+
+
+def size_arg(text: str) -> int | str:
+    """--sizes: 'example' or a row count the generator can make (argparse's type)."""
+    if text == "example":
+        return text
+    if not text.isdigit() or int(text) < MIN_ROWS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 'example' or a number of activity rows, at least {MIN_ROWS}")
+    return int(text)
+
+
 def held_by_priority(timetable) -> str:
     by_id = timetable.inspection.occurrence_by_id
     held = Counter(by_id[s.occurrence_id].activity.priority for s in timetable.sessions)
@@ -44,6 +56,15 @@ def held_by_priority(timetable) -> str:
 
 
 def run_one(rows: int, seed: int, time_limit: float, workers: int, queue) -> None:
+    """Solve one size in this (child) process and put its row on `queue`; on any failure a row
+    saying so, so that the parent never waits for a row that will not come."""
+    try:
+        queue.put(_row(rows, seed, time_limit, workers))
+    except BaseException as err:  # noqa: BLE001 - reported in the table, the run goes on
+        queue.put(dict(rows=rows, occurrences="-", status=f"failed: {type(err).__name__}: {err}".splitlines()[0][:80]))
+
+
+def _row(rows: int, seed: int, time_limit: float, workers: int) -> dict:
     from models import ScheduleError, Timetable
     from scheduler import solve
     from scheduler.greedy import greedy_timetable
@@ -75,7 +96,7 @@ def run_one(rows: int, seed: int, time_limit: float, workers: int, queue) -> Non
     row.update(greedy_objective=greedy.held_weight, greedy_seconds=greedy_seconds,
                greedy_musts=f"{greedy_musts}/{musts}", greedy_held=held_by_priority(greedy),
                peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    queue.put(row)
+    return row
 
 
 def fmt(value, spec="") -> str:
@@ -95,7 +116,7 @@ def solve_in_process(ctx, size, seed: int, limit: float, workers: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="*", default=["example", *SIZES[1:]],
+    parser.add_argument("--sizes", nargs="*", type=size_arg, default=["example", *SIZES[1:]],
                         help="'example' and/or row counts (default: example 110 250 600)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
@@ -109,7 +130,6 @@ def main() -> None:
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for size in args.sizes:
-        size = size if size == "example" else int(size)
         limit = args.time_limit or TIME_LIMITS.get(size, 120.0)
         row = solve_in_process(ctx, size, args.seed, limit, args.workers)
         agree = "-"
@@ -123,9 +143,9 @@ def main() -> None:
             fmt(row.get("first"), ".1f"), fmt(row.get("best"), ".1f"), fmt(row.get("wall"), ".1f"),
             fmt(row.get("cpu"), ".0f"), fmt(row.get("load"), ".1f"), fmt(row.get("dtime"), ".2f"),
             row["status"], fmt(objective), fmt(row.get("bound")), fmt(row.get("gap"), ".2%"),
-            row.get("held", "-"), str(row["greedy_objective"]), row["greedy_musts"],
+            row.get("held", "-"), fmt(row.get("greedy_objective")), row.get("greedy_musts", "-"),
             fmt(None if objective is None else objective - row["greedy_objective"], "+d"), agree,
-            f"{row['peak_mb']:.0f}",
+            fmt(row.get("peak_mb"), ".0f"),
         ]), flush=True)
 
 

@@ -370,15 +370,15 @@ def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResul
 
 
 def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Infeasible,
-                           source: Path | str | None, seed: int) -> None:
+                           source: Path | str | None, seed: int, wall_seconds: float = 0.0) -> None:
     """The folder a search whose musts cannot all be held leaves (exit 1, SPEC §6): its
-    explanation, and the musts involved in unscheduled.csv."""
+    explanation, and the musts involved in unscheduled.csv. `wall_seconds`: how long the search ran."""
     involved = [inspection.activity_by_id[a] for a in err.activity_ids]
     why = ("a must not placed before the time limit ran out" if isinstance(err, TimeLimitReached)
            else "a must that cannot be held with the others")
     unscheduled = [Unscheduled(a.id, a.priority, f"{why}: see explanation.txt") for a in involved]
     result = SolveResult(status=err.status, timetable=None, objective=0, best_bound=0,
-                         wall_seconds=0.0, seed=seed)
+                         wall_seconds=round(wall_seconds, 3), seed=seed)
     write_infeasible(out_dir, list(err.reasons), result, unscheduled, source=source, minimal=err.minimal)
 
 

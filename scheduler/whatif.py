@@ -304,9 +304,11 @@ def _still_fits(inspection: Inspection, options: Options, s: Session, now: int) 
     """The baseline session keeps what its own row asks for now (edits and dropouts applied)."""
     inspectors = set(s.inspector_ids)
     allowed = set(options.named_inspectors) | set(options.inspector_pool) | set(options.all_inspectors)
+    # A session for all inspectors has every one free then: one the lead added too.
+    everyone_free = {i for i in options.all_inspectors if inspection.is_free(i, s.day, s.start, s.end)}
     return (s.day * DAY + s.start in set(options.starts) and s.end - s.start == options.duration
             and s.day * DAY + s.start >= now and s.room_id in {r.id for r in options.rooms}
-            and set(options.named_inspectors) <= inspectors <= allowed
+            and set(options.named_inspectors) | everyone_free <= inspectors <= allowed
             and set(options.named_attendees) <= set(s.attendee_ids)
             <= set(options.named_attendees) | set(options.pool_members)
             and all(inspection.is_free(r, s.day, s.start, s.end) for r in s.everyone + (s.room_id,)))

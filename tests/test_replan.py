@@ -155,6 +155,29 @@ def test_an_inspector_added_changes_nothing():
     assert changes == {} and result.changes == 0 and result.status == "OPTIMAL"
 
 
+def test_an_inspector_added_joins_every_session_for_all_inspectors_where_it_is_and_the_start_holds_it():
+    """A session for all inspectors held without the new inspector no longer keeps rule 'all means
+    every inspector free': the greedy start adds them (it had kept it as it was, so it held no
+    timetable and the search, with no start, ran out of time on the bundled example)."""
+    week = inspection(inspectors=[inspector("OF1"), inspector("CQ1", "CQC")], rooms=[room("R1"), room("R2")],
+                      people=[person("P1")],
+                      activities=[activity("TEAM", type="team_meeting", duration=30, recurs_daily=True,
+                                           days=(MON, TUE), earliest=16 * H, all_inspectors=True),
+                                  activity("LM", type="leader_meeting", inspectors=("OF1",), attendees=("P1",),
+                                           days=(MON,))])
+    baseline = timetable(week, session("TEAM@Mon", MON, 16 * H, 16 * H + 30, "R1", ("OF1", "CQ1")),
+                         session("TEAM@Tue", TUE, 16 * H, 16 * H + 30, "R2", ("OF1", "CQ1")),
+                         session("LM", MON, 9 * H, 10 * H, "R1", ("OF1",), ("P1",)))
+    added = replace(week, inspectors=week.inspectors + (inspector("OF2"),))
+    result, changes = _replan(added, baseline)
+    assert dict(result.stats)["mended_score"] is not None  # the first-fit start held every must
+    assert changes == {"TEAM@Mon": "inspectors", "TEAM@Tue": "inspectors"} and result.status == "OPTIMAL"
+    for oid in ("TEAM@Mon", "TEAM@Tue"):
+        assert result.timetable.session(oid) == replace(baseline.session(oid), inspector_ids=("OF1", "CQ1", "OF2"),
+                                                        sequence=1)
+    _kept(baseline, result, "LM")
+
+
 def test_a_room_removed_re_rooms_its_sessions_at_the_same_time():
     result, changes = _replan(_edited(rooms=(room("R2"),)))
     # LM, FG and INT were in R1; R2 is free at each of their times.

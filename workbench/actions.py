@@ -37,10 +37,11 @@ def solve_into(source: Path, out_dir: Path, *, time_limit: float, seed: int = 0,
 
     inspection = load_inspection(source)
     check_replaceable(out_dir, {"input": source})
+    started = time.monotonic()
     try:
         result = solve(inspection, time_limit=time_limit, seed=seed, workers=workers, on_progress=on_progress)
     except Infeasible as err:
-        write_infeasible_error(out_dir, inspection, err, source, seed)
+        write_infeasible_error(out_dir, inspection, err, source, seed, time.monotonic() - started)
         raise
     write_output(result, out_dir, source=source)
     return result
@@ -59,11 +60,12 @@ def replan_into(source: Path, baseline_dir: Path, request: WhatIf, out_dir: Path
     inspection = load_inspection(source)
     baseline, _ = read_baseline(baseline_dir, inspection)  # against its input/: edits since are re-planned
     check_replaceable(out_dir, {"input": source, "baseline": baseline_dir})
+    started = time.monotonic()
     try:
         result = whatif(inspection, baseline, request, time_limit=time_limit, seed=seed, workers=workers,
                         on_progress=on_progress)
     except Infeasible as err:
-        write_infeasible_error(out_dir, inspection, err, source, seed)
+        write_infeasible_error(out_dir, inspection, err, source, seed, time.monotonic() - started)
         raise
     if on_engine_done:
         on_engine_done()
