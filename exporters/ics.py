@@ -100,12 +100,23 @@ def event_uid(inspection: Inspection, occurrence_id: str) -> str:
     """The occurrence's calendar UID: `KIT@Mon` in the week of 2025-11-10 organised from
     northmere.gov.uk is `KIT-Mon.20251110@northmere.gov.uk`. Built from identity only (not time,
     room or attendees), so an occurrence keeps its UID across reruns and what-ifs."""
-    stem = _UID_UNSAFE.sub("-", occurrence_id.replace("@", "-"))
-    if "@" in occurrence_id and stem in inspection.occurrence_by_id:
-        # An activity really named `KIT-Mon` would share the UID of daily `KIT@Mon`: keep them apart.
-        stem = _UID_UNSAFE.sub("-", occurrence_id.replace("@", ".at."))
     week = inspection.settings.week_start.strftime("%Y%m%d")
-    return f"{stem}.{week}@{organiser_domain(inspection)}"
+    return f"{uid_stem(occurrence_id)}.{week}@{organiser_domain(inspection)}"
+
+
+# An activity id ending like a daily occurrence's stem (`KIT-Mon`), or like such an id escaped.
+_LOOKS_DAILY = re.compile(r"-(mon|tue|wed|thu|fri)(-once)*$", re.IGNORECASE)
+
+
+def uid_stem(occurrence_id: str) -> str:
+    """The UID's first part, from the occurrence id alone (never from the rest of the input, so an
+    activity the lead adds cannot change an occurrence's UID): daily `KIT@Mon` is `KIT-Mon`, as
+    SPEC §5 shows; an activity really named `KIT-Mon` (ids hold no `@`) is `KIT-Mon-once`, and one
+    named `KIT-Mon-once` is `KIT-Mon-once-once`, so no two occurrences share a UID."""
+    if "@" in occurrence_id:
+        return _UID_UNSAFE.sub("-", occurrence_id.replace("@", "-"))
+    stem = _UID_UNSAFE.sub("-", occurrence_id)
+    return f"{stem}-once" if _LOOKS_DAILY.search(stem) else stem
 
 
 def invite_filename(occurrence_id: str, cancel: bool = False) -> str:

@@ -99,10 +99,23 @@ def _compare(before: dict, after: dict) -> Added:
                  edited=tuple(i for i in after if i in before and after[i] != before[i]))
 
 
-def _columns(old: Activity, new: Activity) -> tuple[str, ...]:
+def _columns(before: Inspection, after: Inspection, activity_id: str) -> tuple[str, ...]:
+    """The activities columns the lead edited in one row (none: the row reads as it did)."""
+    old, new = before.activity_by_id[activity_id], after.activity_by_id[activity_id]
     names = (_COLUMN.get(f.name, f.name) for f in fields(Activity)
-             if getattr(old, f.name) != getattr(new, f.name))
+             if getattr(old, f.name) != getattr(new, f.name)
+             and not (f.name == "pool_max" and _same_pool_max_cell(before, after, old, new)))
     return tuple(dict.fromkeys(names))
+
+
+def _same_pool_max_cell(before: Inspection, after: Inspection, old: Activity, new: Activity) -> bool:
+    """pool_max is read as at most the whole group (a blank cell: the whole group), so a group
+    edited in the groups table changes it with the row as it was: one cell explains both values."""
+    if old.pool is None or old.pool != new.pool:
+        return False
+    sizes = [len(i.group_by_id[old.pool].members) if old.pool in i.group_by_id else 0 for i in (before, after)]
+    return any(min(cell, sizes[0]) == old.pool_max and min(cell, sizes[1]) == new.pool_max
+               for cell in (old.pool_max, new.pool_max, max(sizes)))
 
 
 def _unavailability_key(u: Unavailability) -> tuple:
@@ -113,14 +126,16 @@ def edits_between(before: Inspection, after: Inspection) -> Edits:
     """What changed from `before` (the baseline's input) to `after` (INPUT now). Rows are compared
     as read into the domain, so a cell written differently with the same meaning (`Tuesday` for
     `Tue`) is no edit; a reason edited on an unavailability row is none either."""
-    activities = _compare(before.activity_by_id, after.activity_by_id)
+    columns = {i: _columns(before, after, i) for i in after.activity_by_id if i in before.activity_by_id}
+    activities = Added(added=tuple(i for i in after.activity_by_id if i not in before.activity_by_id),
+                       removed=tuple(i for i in before.activity_by_id if i not in after.activity_by_id),
+                       edited=tuple(i for i, edited in columns.items() if edited))
     old_occ, new_occ = before.occurrence_by_id, after.occurrence_by_id
     old_u = {_unavailability_key(u): u for u in before.unavailability}
     new_u = {_unavailability_key(u): u for u in after.unavailability}
     return Edits(
         activities=activities,
-        edited_columns=tuple((i, _columns(before.activity_by_id[i], after.activity_by_id[i]))
-                             for i in activities.edited),
+        edited_columns=tuple((i, columns[i]) for i in activities.edited),
         inspectors=_compare(before.inspector_by_id, after.inspector_by_id),
         people=_compare(before.person_by_id, after.person_by_id),
         rooms=_compare(before.room_by_id, after.room_by_id),

@@ -281,14 +281,25 @@ def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Insp
 
 
 def _same_week(before: Inspection, now: Inspection) -> None:
-    """A re-plan keeps its week: every invitation's identity (its UID) carries the week's date, so
-    another week_start would be a new set of events, and the old ones never cancelled."""
+    """A re-plan keeps its week and its organiser: every invitation's identity (its UID) carries the
+    week's date and the organiser's domain, and Outlook takes an update only from the organiser of
+    the meeting; with either changed the updates would be new events, the old ones never cancelled."""
     old, new = before.settings.week_start, now.settings.week_start
+    problems = []
     if old != new:
-        raise InputError([Problem("settings", None, "value", (
+        problems.append(Problem("settings", None, "value", (
             f"week_start is {new.isoformat()}, but the baseline is the week of {old.isoformat()}: a re-plan keeps its "
             "week (people's invitations are for those dates). Set week_start back, or solve the new week "
-            "afresh and send its invitations (cancelling the old week's by hand)."))])
+            "afresh and send its invitations (cancelling the old week's by hand).")))
+    old, new = before.settings.organiser_email, now.settings.organiser_email
+    if old and old.lower() != new.lower():
+        problems.append(Problem("settings", None, "value", (
+            f"organiser_email is {new or 'blank'}, but the baseline's invitations came from {old}: a re-plan's "
+            "updates must come from the same organiser, or Outlook takes them for new meetings and people "
+            "get two of each. Set organiser_email back, or solve afresh and send its invitations (cancelling "
+            "the old ones by hand).")))
+    if problems:
+        raise InputError(problems)
 
 
 def _nothing_to_decide(sessions: list[Session], can_stay: set[str], frozen: dict[str, Session],

@@ -142,3 +142,37 @@ def test_a_replan_of_a_replan_carries_the_earlier_whatif_forward_and_knows_what_
     assert later.in_words()[:2] == ["P2 drops out from Thu 09:00", "OF2 drops out from Tue 09:00"]
     assert WhatIf(now=(4, 540)).carried_forward(later).since == (("P2", 3, 540), ("OF2", 1, 540))
     assert later.without("OF2").since == ()
+
+
+def test_a_member_taken_out_of_a_group_edits_the_group_not_the_rows_that_use_it(tmp_path):
+    """pool_max is read as at most the whole group (blank: the whole group), so a smaller group
+    reads as a smaller pool_max: the row is not edited (an edited row may bring back a session the
+    baseline did not hold, SPEC §4), and the lead is not told of an edit they did not make."""
+    import csv
+    import shutil
+
+    from fixtures import EXAMPLE_DIR
+    from loader import load_inspection
+
+    def groups_without(folder, keep) -> None:
+        path = folder / "groups.csv"
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        with path.open("w", newline="") as f:
+            out = csv.DictWriter(f, fieldnames=list(rows[0]))
+            out.writeheader()
+            out.writerows(r for r in rows if keep(r))
+
+    before = load_inspection(EXAMPLE_DIR)
+    edited = shutil.copytree(EXAMPLE_DIR, tmp_path / "edited")
+    health = [m for g in before.groups if g.id == "pool-health" for m in g.members]
+    # FG03 (pool-health, pool_max blank) and FG10 (pool-health, pool_max 8) both read smaller.
+    groups_without(edited, lambda r: r["group_id"] != "pool-health" or r["person_id"] in health[-3:])
+    after = load_inspection(edited)
+    assert after.activity_by_id["FG03"].pool_max < before.activity_by_id["FG03"].pool_max
+    edits = edits_between(before, after)
+    assert edits.groups.edited == ("pool-health",) and not edits.activities
+    assert edits.in_words() == ["groups edited: pool-health"]
+    # A pool_max the lead did edit is still an edit.
+    narrower = replace(after, activities=tuple(replace(a, pool_max=2) if a.id == "FG10" else a for a in after.activities))
+    assert dict(edits_between(before, narrower).edited_columns) == {"FG10": ("pool_max",)}

@@ -134,11 +134,15 @@ def test_uid_is_built_from_occurrence_week_and_organiser_domain_and_survives_cha
     assert event_of(render_invite(t, moved))["UID"] == event_of(render_invite(t, kit))["UID"]
 
 
-def test_uid_of_a_daily_occurrence_never_collides_with_an_activity_named_like_it():
+def test_uid_of_a_daily_occurrence_never_collides_with_an_activity_named_like_it_nor_changes_when_one_is_added():
     t = week()
-    insp = replace(t.inspection, activities=t.inspection.activities + (activity("KIT-Mon"),))
-    assert event_uid(insp, "KIT-Mon") == "KIT-Mon.20251110@northmere.gov.uk"
-    assert event_uid(insp, "KIT@Mon") == "KIT.at.Mon.20251110@northmere.gov.uk"
+    insp = replace(t.inspection, activities=t.inspection.activities + (activity("KIT-Mon"), activity("KIT-Mon-once"),
+                                                                        activity("kit-fri")))
+    # The daily occurrence keeps the UID it had before the lead added an activity named like it.
+    assert event_uid(insp, "KIT@Mon") == event_uid(t.inspection, "KIT@Mon") == "KIT-Mon.20251110@northmere.gov.uk"
+    uids = [event_uid(insp, o) for o in ("KIT@Mon", "KIT-Mon", "KIT-Mon-once", "KIT@Fri", "kit-fri", "FG1")]
+    assert uids[1:3] == ["KIT-Mon-once.20251110@northmere.gov.uk", "KIT-Mon-once-once.20251110@northmere.gov.uk"]
+    assert len(set(uids)) == len(uids) and all(UID_CHARS.match(u) for u in uids)
 
 
 def test_same_input_gives_byte_identical_files_with_a_utc_dtstamp_and_the_session_sequence():

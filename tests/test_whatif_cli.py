@@ -308,6 +308,23 @@ def test_another_week_start_is_refused_as_bad_input_naming_the_setting_and_write
     assert "Traceback" not in result.output and not (tmp_path / "w1").exists()
 
 
+def test_another_organiser_is_refused_as_bad_input_naming_the_setting_and_writes_nothing(week, tmp_path):
+    """The UIDs carry the organiser's domain and Outlook takes updates only from a meeting's
+    organiser: a re-plan from another mailbox would reach people as a second copy of each meeting."""
+    input_dir, base = week
+    moved = [{"key": k, "value": "jtai@northmere-council.gov.uk" if k == "organiser_email" else v}
+             for k, v in SETTINGS.items()]
+    result = whatif(_edit(input_dir, tmp_path / "edited", settings=moved), base, tmp_path / "w1")
+    assert result.exit_code == 2, result.output
+    assert ("settings, column value: organiser_email is jtai@northmere-council.gov.uk, but the baseline's "
+            "invitations came from jtai@northmere.gov.uk") in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "w1").exists()
+    # The same mailbox in other letters is the same organiser.
+    upper = [{**row, "value": row["value"].upper()} if row["key"] == "organiser_email" else row
+             for row in [{"key": k, "value": v} for k, v in SETTINGS.items()]]
+    assert whatif(_edit(input_dir, tmp_path / "upper", settings=upper), base, tmp_path / "w2").exit_code == 0
+
+
 def test_removing_a_session_that_has_happened_is_refused_naming_it(week, tmp_path):
     """SPEC §6: what starts before --now has happened and is frozen. Its row deleted, a re-plan
     would cancel it in the diaries of the people who were there: bad input instead."""
