@@ -20,7 +20,8 @@ from dataclasses import replace
 
 from checker.rules import travel_between_sites as travel_violations
 from checker.whatif import whatif_violations
-from models import Infeasible, InputError, Inspection, Problem, Session, SolveResult, Timetable, Unscheduled
+from models import (Infeasible, InputError, Inspection, Problem, Session, SolveResult, Timetable, Unavailability,
+                    Unscheduled)
 from models.changes import WhatIf, cancel_sequence, change_kind, changes_between, counted
 from models.dropout import NEEDS_SUBSTITUTE, apply_dropouts, frozen_sessions, now_minute
 from models.edits import Edits, edits_between
@@ -462,7 +463,8 @@ def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:
 
 def _with_frozen_as_fixed(inspection: Inspection, frozen: dict[str, Session]) -> Inspection:
     """For explanations: frozen sessions become fixed-time musts (they have happened), so they
-    show up as such."""
+    show up as such; an absence the lead entered since then does not reach back into them (they
+    were held with whoever was there), or the explanation would blame what has happened."""
     acts = []
     for a in inspection.activities:
         mine = [s for s in frozen.values() if s.activity_id == a.id]
@@ -470,7 +472,19 @@ def _with_frozen_as_fixed(inspection: Inspection, frozen: dict[str, Session]) ->
             s = mine[0]
             a = replace(a, fixed_day=s.day, fixed_time=s.start, days=(s.day,), priority="must")
         acts.append(a)
-    return replace(inspection, activities=tuple(acts))
+    away = tuple(part for u in inspection.unavailability for part in _outside_held(u, frozen.values()))
+    return replace(inspection, activities=tuple(acts), unavailability=away)
+
+
+def _outside_held(away: Unavailability, held) -> list[Unavailability]:
+    """The parts of an absence outside the held sessions its inspector, person or room was at."""
+    parts = [away]
+    for s in held:
+        if s.day == away.day and (away.resource_id in s.everyone or away.resource_id == s.room_id):
+            parts = [piece for u in parts for piece in (replace(u, end=min(u.end, s.start)),
+                                                         replace(u, start=max(u.start, s.end)))
+                     if piece.start < piece.end]
+    return parts
 
 
 __all__ = ["replannable", "whatif"]

@@ -464,3 +464,19 @@ def test_people_changed_says_who_came_and_went_whatever_else_changed():
     assert people_changed(moved, name) == "attendees: without Sam Roe"
     assert people_changed(Change("S", "moved", old, replace(old, start=14 * H, end=15 * H)), name) == ""
     assert people_changed(Change("S", "cancelled", old, None), name) == ""
+
+
+def test_an_absence_entered_after_the_fact_is_not_blamed_on_a_session_that_has_happened():
+    """OF1, the only Ofsted inspector, is entered as away all Wednesday at Wed 16:00: the morning's
+    case tracking was held with OF1 and stays in history; what cannot be held is the 17:00 must."""
+    insp = inspection(inspectors=[inspector("OF1")], people=[person("P1"), person("P2")], rooms=[room("R1")],
+                      activities=[activity("CT", type="case_tracking", inspectors=("OF1",), attendees=("P1",),
+                                           fixed_day=WED, fixed_time=9 * H, days=(WED,), title="Case tracking: Case 2"),
+                                  activity("LATE", inspectorates=("Ofsted",), attendees=("P2",), fixed_day=WED,
+                                           fixed_time=17 * H, days=(WED,), title="Late meeting", duration=30)])
+    baseline = baseline_of(insp)
+    away = replace(insp, unavailability=(unavailable("OF1", WED),))
+    with pytest.raises(Infeasible) as raised:
+        whatif(away, baseline, WhatIf(now=(WED, 16 * H)), time_limit=5, seed=0, workers=1)
+    reasons = " ".join(raised.value.reasons)
+    assert "'Late meeting'" in reasons and "Case tracking" not in reasons, reasons
