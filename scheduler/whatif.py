@@ -436,7 +436,7 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
             priority = "must" if reason.endswith(NEEDS_SUBSTITUTE) else original[u.activity_id].priority
             out.append(Unscheduled(u.activity_id, priority, reason, u.occurrence_id))
         elif u.occurrence_id in base:
-            out.append(replace(u, reason="cancelled by this what-if: " + u.reason))
+            out.append(replace(u, reason=CANCELLED_HERE + u.reason))
         elif edits.may_add(u.occurrence_id, u.activity_id):  # the lead added or edited it: a fresh reason
             out.append(u)
         else:  # the baseline did not hold it either: still listed (SPEC §5)
@@ -444,15 +444,24 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
     return tuple(out)
 
 
+NOT_IN_BASELINE = "not held in the baseline"
+CANCELLED_HERE = "cancelled by this what-if: "
+
+
 def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
     """The reason the baseline gave for leaving the occurrence out (its unscheduled.csv rows carry
-    the activity id, and `not held on Tue:` for one day of a daily activity)."""
-    day = f"not held on {u.occurrence_id.split('@')[1]}" if u.occurrence_id and "@" in u.occurrence_id else ""
+    the activity id, and `not held on Tue:` for one day of a daily activity), said once along a
+    chain of re-plans, and with that day first again so that the next re-plan finds it."""
+    day = f"not held on {u.occurrence_id.split('@')[1]}: " if u.occurrence_id and "@" in u.occurrence_id else ""
     why = "a re-plan adds only what the lead added or edited in INPUT"
     for b in before:
         if b.activity_id == u.activity_id and b.reason.startswith(day):
-            return f"not held in the baseline ({b.reason}); {why}"
-    return f"not held in the baseline; {why}"
+            reason = b.reason[len(day):]
+            if not reason.startswith(NOT_IN_BASELINE):
+                reason = reason.replace(CANCELLED_HERE, "cancelled by the re-plan that made it: ", 1)
+                reason = f"{NOT_IN_BASELINE} ({reason}); {why}"
+            return day + reason
+    return f"{day}{NOT_IN_BASELINE}; {why}"
 
 
 def _check(timetable: Timetable, frozen: dict[str, Session]) -> None:

@@ -237,6 +237,11 @@ def test_an_optional_session_is_cancelled_when_no_inspector_can_step_in_and_a_mu
     assert the_change(baseline, result, "X").change == "cancelled"
     (left_out,) = result.timetable.unscheduled
     assert left_out.activity_id == "X" and left_out.reason.startswith("cancelled by this what-if: ")
+    # The next re-plan of the chain says which re-plan cancelled it, once.
+    again = rerun(insp, replace(result.timetable, inspection=insp), drop=("OF1",), unavailable=out_all_week)
+    (left_out,) = again.timetable.unscheduled
+    assert left_out.reason.startswith("not held in the baseline (cancelled by the re-plan that made it: ")
+    assert "this what-if" not in left_out.reason
 
     insp = _inspectors_case(priority="must")
     with pytest.raises(Infeasible) as raised:
@@ -320,6 +325,12 @@ def test_nothing_the_baseline_did_not_hold_is_added():
     assert result.timetable.sessions == ()
     reasons = {u.activity_id: u.reason for u in result.timetable.unscheduled}
     assert reasons["Y"].startswith("not held in the baseline (")  # the baseline's own reason, kept
+    # Re-planned again (P2 away for an hour, nothing to do with Y; the baseline read against its
+    # input, as from its folder): said once, not wrapped again.
+    again = rerun(insp, replace(result.timetable, inspection=insp), drop=("P1",),
+                  unavailable=(("P2", WED, 9 * H, 10 * H),))
+    chained = {u.activity_id: u.reason for u in again.timetable.unscheduled}
+    assert chained["Y"] == reasons["Y"] and chained["Y"].count("not held in the baseline") == 1
 
 
 def test_keeping_a_session_comes_before_the_fewest_changes():
