@@ -20,10 +20,13 @@ from models.changes import Change, WhatIf, cancel_sequence
 from exporters.ics import invite_filename, render_invite
 from exporters.timetable_csv import csv_text, read_rows
 
-CHANGES_COLUMNS = ("occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room",
-                   "notify", "notify_names", "people_changed")
-# changes.csv as written before people_changed, still read.
-EARLIER_CHANGES_COLUMNS = (CHANGES_COLUMNS[:-1],)
+# SPEC §5's columns in its order, then what the lead reads beside them.
+CHANGES_COLUMNS = ("occurrence_id", "change", "old_start", "new_start", "old_room", "new_room", "notify",
+                   "title", "notify_names", "people_changed")
+# changes.csv as earlier versions wrote it (the title second; before people_changed), still read.
+_TITLE_SECOND = ("occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room",
+                 "notify", "notify_names", "people_changed")
+EARLIER_CHANGES_COLUMNS = (_TITLE_SECOND, _TITLE_SECOND[:-1])
 CHANGES_CSV = "changes.csv"
 
 
@@ -42,9 +45,9 @@ def render_changes_csv(changes: Iterable[Change], inspection: Inspection,
     def name(resource_id: str) -> str:
         return name_of(resource_id, inspection, baseline)
     return csv_text(CHANGES_COLUMNS, (
-        (c.occurrence_id, title_of(c, inspection, baseline), c.change, when(c.old), when(c.new),
+        (c.occurrence_id, c.change, when(c.old), when(c.new),
          c.old.room_id if c.old is not None else "", c.new.room_id if c.new is not None else "",
-         ";".join(c.notify), ";".join(map(name, c.notify)), people_changed(c, name))
+         ";".join(c.notify), title_of(c, inspection, baseline), ";".join(map(name, c.notify)), people_changed(c, name))
         for c in changes))
 
 

@@ -410,20 +410,23 @@ def test_people_without_an_email_are_listed_in_a_dry_run(replan, tmp_path):
 
 
 def test_a_replan_folder_from_before_people_changed_still_names_who_cannot_be_reached(replan):
-    """changes.csv gained its last column, people_changed, after folders were out in the world:
-    `send` still reads the earlier header (and refuses any other)."""
+    """changes.csv gained its last column, people_changed, and later put SPEC §5's columns first,
+    after folders were out in the world: `send` still reads the earlier headers (and refuses any other)."""
     from mail import plan_send
 
     changes = replan / "changes.csv"
     with open(changes, encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0][-1] == "people_changed"
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[-1] == "people_changed"
+    title_second = ["occurrence_id", "title", "change", "old_start", "new_start", "old_room", "new_room", "notify",
+                    "notify_names", "people_changed"]
+    for header in (title_second, title_second[:-1]):
+        with open(changes, "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *([row[c] for c in header] for row in rows)])
+        earlier = plan_send(replan)
+        assert [p.name for p in earlier.not_reachable] == ["Pat Noemail"] and earlier.people_known
     with open(changes, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(row[:-1] for row in rows)
-    earlier = plan_send(replan)
-    assert [p.name for p in earlier.not_reachable] == ["Pat Noemail"] and earlier.people_known
-    with open(changes, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([*(row[:-2] for row in rows)])
+        csv.writer(handle).writerows([title_second[:-2], *([row[c] for c in title_second[:-2]] for row in rows)])
     unknown = plan_send(replan)  # a header of no version: nobody can be named, and it says so
     assert unknown.not_reachable == () and unknown.people_known is False
 

@@ -419,10 +419,11 @@ def _mixed():
 def test_changes_csv_lists_each_change_with_days_and_times_a_lead_reads_at_a_glance():
     before, after = _mixed()
     assert render_changes_csv(changes_between(before, after), after.inspection) == (
-        "occurrence_id,title,change,old_start,new_start,old_room,new_room,notify,notify_names,people_changed\r\n"
-        "MOVED,Activity MOVED,moved,Tue 10:00,Thu 14:00,R1,R1,OF1;P1,Inspector OF1;Person P1,\r\n"
-        "GONE,Activity GONE,cancelled,Wed 09:00,,R2,,OF2;P2,Inspector OF2;Person P2,\r\n"
-        "LESS,Activity LESS,attendees,Wed 11:00,Wed 11:00,R1,R1,OF1;P2;P3,"
+        # SPEC §5's columns in its order, then the lead's words beside them.
+        "occurrence_id,change,old_start,new_start,old_room,new_room,notify,title,notify_names,people_changed\r\n"
+        "MOVED,moved,Tue 10:00,Thu 14:00,R1,R1,OF1;P1,Activity MOVED,Inspector OF1;Person P1,\r\n"
+        "GONE,cancelled,Wed 09:00,,R2,,OF2;P2,Activity GONE,Inspector OF2;Person P2,\r\n"
+        "LESS,attendees,Wed 11:00,Wed 11:00,R1,R1,OF1;P2;P3,Activity LESS,"
         "Inspector OF1;Person P2;Person P3,without Person P2\r\n")
 
 
