@@ -257,6 +257,7 @@ def whatif_files(baseline: Timetable, new_timetable: Timetable, changes: Iterabl
                                                baseline.inspection).encode("utf-8")}
     if request is not None:
         files[REQUEST_FILE] = render_request(request, edits, baseline_dir)
+    files["outbox/"] = b""  # SPEC §5: a what-if's folder has its outbox/, empty when nothing is to be sent
     files.update({f"outbox/{name}": data for name, data in outbox_files(baseline, new_timetable, changes).items()})
     files.update({f"invites/{name}": data for name, data in cancel_invites(baseline, changes).items()})
     return files

@@ -259,10 +259,14 @@ def _infeasible_files(reasons: Iterable[str], result: SolveResult | None,
 
 # --- writing atomically -------------------------------------------------------------------------
 def _write_tree(root: Path, files: dict[str, bytes]) -> None:
+    """Each file at its relative path; a path ending in `/` is a folder (there even when empty)."""
     for relative, content in files.items():
         path = root / relative
         if root not in path.resolve().parents:  # a file name can never leave the folder
             raise ValueError(f"output file {relative!r} lies outside the output folder")
+        if relative.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
             handle.write(content)

@@ -86,7 +86,7 @@ def test_an_added_activity_is_placed_invited_and_is_not_a_change():
     assert list(outbox) == ["NEW.ics"] and method(outbox["NEW.ics"]) == "REQUEST"
     assert render_changes_csv(changes_between(_baseline(), result.timetable),
                               result.timetable.inspection).splitlines()[1] == \
-        f"NEW,Activity NEW,added,,Thu {new.start_text},,{new.room_id},OF2;P1,Inspector OF2;Person P1,"
+        f"NEW,added,,Thu {new.start_text},,{new.room_id},OF2;P1,Activity NEW,Inspector OF2;Person P1,"
     assert result.held_weight == 10 + 100 + 1 and result.objective == result.held_weight
     assert changes_in_words(_baseline(), changes_between(_baseline(), result.timetable)) == \
         "kept 4 of 4 sessions as they were; added 1 new"

@@ -389,7 +389,7 @@ def test_nothing_edited_and_nobody_dropped_says_nothing_changed_with_zero_change
     assert "Next:" not in result.output  # nothing to send
     assert "nothing changed: kept all 8 sessions as they were" in result.output
     assert rows(tmp_path / "same" / "changes.csv") == []
-    assert not (tmp_path / "same" / "outbox").exists()
+    assert list((tmp_path / "same" / "outbox").iterdir()) == []  # SPEC §5: there, with nothing to send
     assert (tmp_path / "same" / "timetable.csv").read_bytes() == (base / "timetable.csv").read_bytes()
 
 
@@ -408,6 +408,7 @@ def test_a_baseline_without_input_is_replanned_as_if_nothing_was_edited_with_a_n
     assert result.exit_code == 0, result.output
     assert "has no input/" in result.stderr
     assert "nothing changed" in result.output and rows(tmp_path / "w" / "changes.csv") == []
+    assert list((tmp_path / "w" / "outbox").iterdir()) == []  # SPEC §5: there, with nothing to send
 
 
 def test_the_same_replan_twice_writes_byte_identical_timetable_and_changes(week, tmp_path):
