@@ -386,10 +386,15 @@ def _deliver(plan: SendPlan, smtp: SmtpSettings,
                 if interrupted():
                     raise SendStopped(f"stopped by Ctrl-C: {so_far()}")
                 at, message_id = _now(), _message_id(item.invitation)
-                message = build_message(item.invitation, item.recipients, message_id=message_id, sent_at=at)
+                # An address beyond ASCII needs a server that takes them (SMTPUTF8): where it does not,
+                # that person is refused here, as a server refuses one, and the others get theirs.
+                beyond = {} if server.has_extn("smtputf8") else {
+                    r.email: NO_SMTPUTF8 for r in item.recipients if not r.email.isascii()}
+                recipients = tuple(r for r in item.recipients if r.email not in beyond)
+                message = build_message(item.invitation, recipients, message_id=message_id, sent_at=at)
                 try:
                     rejected = server.send_message(message, from_addr=item.invitation.organiser.email,
-                                                   to_addrs=[r.email for r in item.recipients])
+                                                   to_addrs=[r.email for r in recipients]) if recipients else {}
                 except smtplib.SMTPRecipientsRefused as err:
                     rejected = err.recipients
                 except (smtplib.SMTPException, OSError) as err:
@@ -398,6 +403,7 @@ def _deliver(plan: SendPlan, smtp: SmtpSettings,
                 except KeyboardInterrupt:  # a second Ctrl-C while a message was in flight
                     raise SendStopped(f"stopped by Ctrl-C while sending {item.invitation.file}, which may "
                                       f"have gone out without being recorded; {so_far()}") from None
+                rejected = {**beyond, **rejected}
                 accepted = tuple(r for r in item.recipients if r.email not in rejected)
                 refused += [Refusal(item.invitation.file, email, _reason(reply))
                             for email, reply in rejected.items()]
@@ -410,6 +416,10 @@ def _deliver(plan: SendPlan, smtp: SmtpSettings,
     finally:
         _close(server)
     return sent, refused
+
+
+NO_SMTPUTF8 = ("the address has letters beyond ASCII, which this mail server does not take (it does not offer "
+               "SMTPUTF8): ask IT, or give the person an address without them in the workbook")
 
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
@@ -427,6 +437,7 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
             server.ehlo()
         if smtp.user:
             server.login(smtp.user, smtp.password or "")
+        server.ehlo_or_helo_if_needed()  # what the server offers (SMTPUTF8) is known before the first message
         return server
     except smtplib.SMTPAuthenticationError as err:
         _close(server)

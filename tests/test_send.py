@@ -329,10 +329,10 @@ def test_an_untrusted_certificate_is_refused_plainly(folder, smtp_server, certif
 
 
 # --- a re-plan's outbox, people without an email, refused recipients ----------------------------
-def tiny_inspection():
+def tiny_inspection(p1_email: str = "p1@partner.example.org"):
     return inspection(
         inspectors=[inspector("OF1")],
-        people=[person("P1"), person("P2", name="Pat Noemail", email=""), person("P3")],
+        people=[person("P1", email=p1_email), person("P2", name="Pat Noemail", email=""), person("P3")],
         rooms=[room("R1")],
         activities=[activity("A", inspectors=("OF1",), attendees=("P1", "P2")),
                     activity("B", inspectors=("OF1",), attendees=("P3",))])
@@ -341,18 +341,21 @@ def tiny_inspection():
 @pytest.fixture
 def replan(tmp_path) -> Path:
     """A hand-made re-plan folder: A moved (a REQUEST with SEQUENCE 1), B cancelled; P2 has no email."""
-    insp = tiny_inspection()
+    return replan_folder(tmp_path / "replan")
+
+
+def replan_folder(out: Path, p1_email: str = "p1@partner.example.org") -> Path:
+    insp = tiny_inspection(p1_email)
     before = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P2")),
                        session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
     after = timetable(insp, replace(session("A", 1, 600, 660, "R1", ("OF1",), ("P1", "P2")), sequence=1))
-    out = tmp_path / "replan"
     result = SolveResult(status="OPTIMAL", timetable=after, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
     write_output(result, out, source=None, extra_files=whatif_files(before, after, changes_between(before, after)))
     (out / "input").mkdir(exist_ok=True)
     (out / "input" / "inspectors.csv").write_text(
         "id,name,email,inspectorate\r\nOF1,Inspector OF1,of1@inspect.example.org,Ofsted\r\n", encoding="utf-8")
     (out / "input" / "people.csv").write_text(
-        "id,name,email,agency,role\r\nP1,Person P1,p1@partner.example.org,CSC,practitioner\r\n"
+        f"id,name,email,agency,role\r\nP1,Person P1,{p1_email},CSC,practitioner\r\n"
         "P2,Pat Noemail,,CSC,practitioner\r\nP3,Person P3,p3@partner.example.org,CSC,practitioner\r\n",
         encoding="utf-8")
     return out
@@ -505,6 +508,22 @@ def test_a_refused_recipient_is_not_recorded_and_gets_it_on_the_next_run(replan,
     second = send(replan, *plain(port))
     assert second.exit_code == 0, second.output
     assert [r.rcpt_tos for r in working.received] == [["p1@partner.example.org"]]
+
+
+def test_an_address_beyond_ascii_on_a_server_without_smtputf8_is_refused_alone(tmp_path, smtp_server):
+    """A server that does not offer SMTPUTF8 cannot take 'anna.cläre@...': that person is refused
+    (not recorded, so a later run to a server that takes it sends it), and everyone else in the
+    same and later messages still gets theirs, on every run, instead of the send stopping there."""
+    replan = replan_folder(tmp_path / "replan", p1_email="p1.cläre@partner.example.org")
+    plain_ascii, port = smtp_server(enable_SMTPUTF8=False)
+    first = send(replan, *plain(port))
+    assert first.exit_code == 3 and "p1.cläre@partner.example.org" in first.output and "SMTPUTF8" in first.output
+    assert sorted(map(sorted, (r.rcpt_tos for r in plain_ascii.received))) == [
+        ["of1@inspect.example.org"], ["of1@inspect.example.org", "p3@partner.example.org"]]
+    assert send(replan, *plain(port)).exit_code == 3 and len(plain_ascii.received) == 2  # nothing twice
+    utf8, port = smtp_server()
+    assert send(replan, *plain(port)).exit_code == 0
+    assert [r.rcpt_tos for r in utf8.received] == [["p1.cläre@partner.example.org"]]
 
 
 def test_the_library_entry_point_reports_what_it_did(replan, smtp_server):
