@@ -370,12 +370,13 @@ def _first_fit_replan(inspection: Inspection, candidates: Candidates, baseline: 
                       frozen: dict[str, Session], cancelled: dict[str, str], now: int, pick: Pick) -> list[Session]:
     """_mended's first fit, inspectors for broken sessions taken as `pick` orders them (see there)."""
     fit, broken = FirstFit(inspection, pick), []
+    out_of_order = _out_of_order(inspection, baseline, base, frozen, cancelled)
     for s in baseline.sorted_sessions():
         if s.occurrence_id in frozen:
             fit.book(s)
         elif s.occurrence_id in base and s.activity_id not in cancelled:
             options = candidates[s.occurrence_id]
-            if _still_fits(inspection, options, s, now):
+            if s.occurrence_id not in out_of_order and _still_fits(inspection, options, s, now):
                 fit.book(s)
             else:
                 broken.append((s, options))
@@ -387,6 +388,25 @@ def _first_fit_replan(inspection: Inspection, candidates: Candidates, baseline: 
             make_way_if_worth_it(fit, candidates, options, set(frozen),
                                  change_cost=inspection.settings.change_cost)
     return fit.placed
+
+
+def _out_of_order(inspection: Inspection, baseline: Timetable, base: dict[str, Session], frozen: dict[str, Session],
+                  cancelled: dict[str, str]) -> set[str]:
+    """Baseline sessions still to come that no longer keep an `after` the lead added or moved (what
+    they come after has not ended by their start): the later one is re-placed, or, when it has
+    happened, the earlier. Kept as they were, every first fit broke the rule, so none could be the
+    start."""
+    held = [s for oid, s in base.items() if s.activity_id not in cancelled]
+    by_activity: dict[str, list[Session]] = {}
+    for s in held:
+        by_activity.setdefault(s.activity_id, []).append(s)
+    out = set()
+    for s in held:
+        for earlier in inspection.activity_by_id[s.activity_id].after:
+            for e in by_activity.get(earlier, ()):
+                if (e.day, e.end) > (s.day, s.start):
+                    out.add(e.occurrence_id if s.occurrence_id in frozen else s.occurrence_id)
+    return out - set(frozen)
 
 
 def _explain(inspection: Inspection, request: WhatIf, narrow) -> None:

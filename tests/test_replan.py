@@ -109,6 +109,18 @@ def test_an_edited_window_moves_only_that_session_and_only_as_far_as_needed():
     assert list(outbox_of(_baseline(), result)) == ["INT.ics"]
 
 
+def test_an_after_the_lead_adds_moves_the_later_session_and_the_start_already_does_so():
+    """INT (Wed 09:00) must now come after CT (Thu 09:00-10:00): INT moves to Thursday after CT,
+    one change. The first-fit start re-places INT too (kept as it was, it broke the new `after`,
+    so that start could not be used)."""
+    result, changes = _replan(_edited(activities={"INT": lambda a: replace(a, after=("CT",), days=(WED, THU))}))
+    assert changes == {"INT": "moved"} and result.changes_proven_minimal
+    moved = result.timetable.session("INT")
+    assert moved.day == THU and moved.start >= 10 * H
+    assert dict(result.stats)["mended_score"] == result.objective  # the start was the answer
+    _kept(_baseline(), result, "LM", "FG", "CT")
+
+
 def test_the_start_keeps_an_edited_window_though_keeping_the_old_time_would_score_higher():
     # SPEC §3.2 (inside its window). The baseline repaired keeps INT at Wednesday 09:00, no change
     # at all, one change better than the first fit's move to 11:00 but outside the new window: the
