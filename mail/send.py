@@ -266,10 +266,11 @@ def _not_reachable(folder: Path, source: str, invitations: list[Invitation],
     `tables`: the input/ copy's (None: it has none)."""
     if tables is None:
         return (), False
-    who: dict[str, tuple[str, str]] = {}
-    for table in ("inspectors", "people"):
-        for row in _rows_of(tables, table):
-            who[row.cells.get("id", "")] = (row.cells.get("name", ""), row.cells.get("email", ""))
+    who = _contacts(tables)
+    if source == "outbox":
+        # Someone the lead took out of the workbook since the baseline is in its input/: their
+        # cancellation carries the email they had.
+        who = {**_contacts(_baseline_tables(folder)), **who}
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []
     if source == "outbox":
@@ -288,6 +289,21 @@ def _not_reachable(folder: Path, source: str, invitations: list[Invitation],
             if usable_email(email) is None and occurrence not in missing.setdefault(name or rid, []):
                 missing[name or rid].append(occurrence)
     return tuple(Unreachable(name, tuple(occ)) for name, occ in sorted(missing.items())), True
+
+
+def _contacts(tables: dict | None) -> dict[str, tuple[str, str]]:
+    """Inspector or person id -> (name, email), from an input/ copy's tables."""
+    return {row.cells.get("id", ""): (row.cells.get("name", ""), row.cells.get("email", ""))
+            for table in ("inspectors", "people") for row in _rows_of(tables, table)}
+
+
+def _baseline_tables(folder: Path) -> dict | None:
+    """The input/ tables of the folder a re-plan was made from (None: gone, moved or unreadable)."""
+    baseline = read_baseline_folder(folder)
+    try:
+        return _input_tables(baseline) if baseline is not None else None
+    except (ScheduleError, OSError):
+        return None
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -490,6 +490,39 @@ def test_a_replan_says_which_timetables_it_was_made_from_were_never_sent(tmp_pat
     shutil.rmtree(w1)  # a baseline gone since ends the chain: nothing can be said of it
     assert plan_send(w2).unsent_before == ()
 
+def test_someone_taken_out_of_the_workbook_is_reached_by_their_cancellation_not_listed_as_unreachable(tmp_path):
+    """P3 left the inspection: the lead deleted their row and their session B, and the re-plan
+    cancels B. The cancellation goes to P3's address (as in the baseline's input/), so P3 is not
+    'not reachable by email', which a lead would otherwise chase by phone."""
+    from mail import plan_send
+    from models.changes import WhatIf
+
+    insp = tiny_inspection()
+    before = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P2")),
+                       session("B", 0, 780, 840, "R1", ("OF1",), ("P3",)))
+    after = timetable(insp, session("A", 0, 600, 660, "R1", ("OF1",), ("P1", "P2")))
+
+    def people(folder, *rows):
+        (folder / "input").mkdir(exist_ok=True)
+        (folder / "input" / "people.csv").write_text("id,name,email,agency,role\r\n" + "".join(
+            f"{i},{name},{email},CSC,practitioner\r\n" for i, name, email in rows), encoding="utf-8")
+        (folder / "input" / "inspectors.csv").write_text(
+            "id,name,email,inspectorate\r\nOF1,Inspector OF1,of1@inspect.example.org,Ofsted\r\n", encoding="utf-8")
+    result = SolveResult(status="OPTIMAL", timetable=before, objective=0, best_bound=0, wall_seconds=0.0, seed=0)
+    write_output(result, tmp_path / "base", source=None)
+    everyone = [("P1", "Person P1", "p1@partner.example.org"), ("P2", "Pat Noemail", ""),
+                ("P3", "Person P3", "p3@partner.example.org")]
+    people(tmp_path / "base", *everyone)
+    result = replace(result, timetable=after)
+    write_output(result, tmp_path / "w1", source=None, extra_files=whatif_files(
+        before, after, changes_between(before, after), WhatIf(), baseline_dir=tmp_path / "base"))
+    people(tmp_path / "w1", *everyone[:2])
+    plan = plan_send(tmp_path / "w1")
+    assert [i.file for i in plan.invitations] == ["outbox/B.ics"]
+    assert [a.email for a in plan.outgoing[0].recipients] == ["of1@inspect.example.org", "p3@partner.example.org"]
+    assert plan.not_reachable == () and plan.people_known
+
+
 class RefuseOne(Handler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("p1@"):
