@@ -263,8 +263,13 @@ def create_app(workspace: Path | str, token: str | None = None,
     sending = threading.Lock()
 
     async def send_page(request: Request, run: Run | None = None, report=None, error: str | None = None,
-                        status: int = 200) -> Response:
-        run = run or space.finished(request.query_params.get("run")) or space.current()
+                        status: int = 200, posted: dict | None = None) -> Response:
+        """`posted`: the form a preview or send came from, whose run the page shows again (never
+        another: a lead who corrects the port and sends again must send what they chose, or nothing)."""
+        if posted is not None:
+            run = space.finished(str(posted.get("run", "")))
+        else:
+            run = run or space.finished(request.query_params.get("run")) or space.current()
         plan = preview = None
         if run is not None:
             plan, preview = _send_plan(run)
@@ -286,7 +291,7 @@ def create_app(workspace: Path | str, token: str | None = None,
             run = space.run(str(data.get("run", "")))
             await run_in_threadpool(send_folder, run.out, dry_run_dir=run.folder / PREVIEW)
         except ScheduleError as err:
-            return await send_page(request, error=_message(err), status=400)
+            return await send_page(request, error=_message(err), status=400, posted=data)
         return RedirectResponse(f"/send?run={run.name}", 303)
 
     async def send_start(request: Request) -> Response:
@@ -294,7 +299,7 @@ def create_app(workspace: Path | str, token: str | None = None,
 
         data = await form(request)
         if not sending.acquire(blocking=False):
-            return await send_page(request, error="a send is already under way: wait for it", status=409)
+            return await send_page(request, error="a send is already under way: wait for it", status=409, posted=data)
         try:
             run = space.run(str(data.get("run", "")))
             port = str(data.get("smtp_port", "")).strip()
@@ -309,9 +314,9 @@ def create_app(workspace: Path | str, token: str | None = None,
                 raise ScheduleError("give the mail server")
             report = await run_in_threadpool(send_folder, run.out, smtp)
         except ValueError as err:  # an unknown security choice
-            return await send_page(request, error=str(err), status=400)
+            return await send_page(request, error=str(err), status=400, posted=data)
         except ScheduleError as err:
-            return await send_page(request, error=_message(err), status=400)
+            return await send_page(request, error=_message(err), status=400, posted=data)
         finally:
             sending.release()
         return await send_page(request, run=run, report=report)
@@ -620,10 +625,13 @@ def _changes(run: Run) -> list[dict[str, str]] | None:
     rooms = {r.id: r.name for r in insp.rooms}
     titles = {o.id: o.activity.title for o in insp.occurrences}
     for row in rows:
-        row["title"] = titles.get(row["occurrence_id"], row["occurrence_id"])
+        # changes.csv's own title and names (the baseline's, for what the lead has since removed);
+        # looked up in the workbook only for a file written before it had them.
+        row["title"] = row.get("title") or titles.get(row["occurrence_id"], row["occurrence_id"])
         row["old_room_name"] = rooms.get(row["old_room"], row["old_room"])
         row["new_room_name"] = rooms.get(row["new_room"], row["new_room"])
-        row["notify_names"] = ", ".join(names.get(i, i) for i in row["notify"].split(";") if i)
+        said = [n for n in (row.get("notify_names") or "").split(";") if n]
+        row["notify_names"] = ", ".join(said or (names.get(i, i) for i in row["notify"].split(";") if i))
     return rows
 
 
