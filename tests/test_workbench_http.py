@@ -389,6 +389,8 @@ def test_every_page_carries_a_csp_that_loads_nothing_from_other_hosts(solved):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-security-policy"] == CSP
+        # Back never shows a page from the cache (one that still shows a search that has ended).
+        assert path.startswith("/static") or response.headers["cache-control"] == "no-store", path
     assert "http" not in CSP and "'unsafe-inline'" not in CSP
     page = client.get("/week").text
     assert not re.search(r'(src|href)="(https?:)?//', page)  # every script, style and link is local
@@ -502,6 +504,20 @@ def test_a_second_solve_while_one_runs_is_refused_and_stop_keeps_the_best(tmp_pa
     facts = json.loads((tmp_path / "runs" / "001-solve" / "out" / "solve.json").read_text())
     assert facts["interrupted"] is True and facts["wall_seconds"] < 100
     assert "All " in re.search(r'data-testid="result-summary">([^<]*)<', client.get("/solve").text).group(1)
+
+
+@pytest.mark.parametrize("kind, measure", [("solve", "Held weight"),
+                                           ("replan", "Score (held weight − change_cost × changes)")])
+def test_the_progress_panel_names_what_the_search_reports(kind, measure):
+    """A re-plan's search reports SPEC §4's score (held weight - change_cost x changes), not the
+    held weight: the panel says which, beside the figure."""
+    from types import SimpleNamespace
+
+    from workbench.app import SEARCHING, _environment
+
+    job = SimpleNamespace(state="running", kind=kind, run=SimpleNamespace(name=f"002-{kind}"), time_limit=10.0)
+    html = _environment().get_template("_progress.html").render(job=job, searching=SEARCHING, csrf="x")
+    assert f'<dt data-testid="progress-measure">{measure}</dt>' in html
 
 
 def test_staff_names_never_reach_the_log(solved, caplog):

@@ -74,7 +74,9 @@ def create_app(workspace: Path | str, token: str | None = None,
         context.update(csrf=csrf, nav=NAV, searching=SEARCHING, current=current, running=jobs.running(),
                        has_workbook=space.has_workbook(),
                        not_adoptable=space.why_not_adoptable(run) if isinstance(run, Run) and run.finished else None)
-        return templates.TemplateResponse(request, name, context, status_code=status)
+        # Never from the browser's cache (the Back button): a page may show a search that has ended.
+        return templates.TemplateResponse(request, name, context, status_code=status,
+                                          headers={"Cache-Control": "no-store"})
 
     async def form(request: Request):
         """The POSTed form, once its CSRF token is checked (and its size, for uploads)."""
@@ -566,7 +568,7 @@ def _result(run: Run) -> dict[str, object]:
     asked = request_in_force(run.out) if run.kind == "replan" else None
     facts["asked"] = asked.in_words(_loaded(run.workbook).name_of) if asked else []
     if not run.timetable:
-        facts["summary"] = "No timetable can hold every must: see the explanation below."
+        facts["summary"] = "No timetable can hold every must: explanation.txt says why."
         return facts
     timetable = _timetable(run)
     insp = timetable.inspection

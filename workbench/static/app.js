@@ -2,6 +2,12 @@
 // progress panel from the server-sent events of /progress, and opens the result when the search ends.
 "use strict";
 
+// Back to a page kept whole in the browser's memory: its progress panel stopped listening when the
+// page was left, so ask the server for the page as it is now (the search may have ended).
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted && document.querySelector("[data-events]")) window.location.reload();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const panel = document.querySelector("[data-events]");
   if (!panel || !window.EventSource) return;
