@@ -28,7 +28,8 @@ from models.edits import Edits, edits_between
 from models.inspection import DAYS, moment_text
 from scheduler.candidates import DAY, Candidates, Options
 from scheduler.explain import explanation, involved_activities
-from scheduler.greedy import PICKS, FirstFit, Pick, make_way_if_worth_it, old_start_first, repaired
+from scheduler.greedy import (PICKS, FirstFit, Pick, best_first_fit_start, make_way_if_worth_it, old_start_first,
+                              repaired)
 from scheduler.precheck import occurrence_title, precheck, when_allowed
 from scheduler.replan import PHASE_1_SHARE, Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import TRAVEL_FREE_SHARE, time_limit_reached
@@ -357,6 +358,13 @@ def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable,
     ranked = [((_holds_every_must(inspection, candidates, sessions, frozen),
                 _replan_score(inspection, baseline, sessions)), sessions) for sessions in starts]
     (holds, _), best = max(ranked, key=lambda r: r[0])  # the first of equals
+    if not holds:
+        # An edit none of those foresee: solve's own first fit on the re-plan's limits holds every
+        # must wherever first fit can, however much it changes; the search then takes changes back.
+        # Without a start the search has no hint, and ran out of its time with no timetable.
+        fresh = best_first_fit_start(inspection, candidates)
+        if _holds_every_must(inspection, candidates, fresh, frozen):
+            return fresh, True
     return best, holds
 
 

@@ -356,6 +356,27 @@ def test_the_search_starts_from_a_timetable_holding_every_must_even_when_one_mus
     assert (result.timetable.session("FG").day, result.timetable.session("FG").start) == (WED, 9 * H)
 
 
+def test_when_no_re_plan_start_holds_every_must_solves_first_fit_on_the_re_plans_limits_does(monkeypatch):
+    """Should the greedy re-plans all miss a must (an edit they do not foresee), the start is the
+    solve's first fit on the re-plan's limits, the past kept as it was: a timetable, not a search
+    with no hint running out of time. Here the search finds nothing, so the start is the answer."""
+    from ortools.sat.python import cp_model
+
+    import scheduler.replan
+    import scheduler.whatif
+
+    monkeypatch.setattr(scheduler.whatif, "_first_fit_replan", lambda *args, **kwargs: [])
+    monkeypatch.setattr(scheduler.whatif, "repaired", lambda *args, **kwargs: [])
+    monkeypatch.setattr(scheduler.replan, "run_search", lambda solver, model, callback=None: (cp_model.UNKNOWN, False))
+    away = _edited(unavailability=_before().unavailability + (unavailable("P3", WED, 9 * H, 10 * H),))
+    result = whatif(away, _baseline(), WhatIf(now=(TUE, 12 * H)), time_limit=5, seed=0, workers=1)
+    assert result.objective == dict(result.stats)["mended_score"]  # the start, the search having found nothing
+    held = {s.occurrence_id for s in result.timetable.sessions}
+    assert {"FG", "INT"} <= held  # every must, INT after P3's Wednesday morning hour
+    assert result.timetable.session("INT").start >= 10 * H
+    _kept(_baseline(), result, "LM", "FG")  # what has happened stays as it was
+
+
 @pytest.mark.parametrize("y_priority, expected", [
     ("high", {"Y": "room", "Z": "moved"}),  # Y (100) is worth Z's move (4): Z makes way
     ("low", {"Y": "cancelled"}),  # Y (1) is worth less than any move: it is left out
