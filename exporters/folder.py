@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from models import (
@@ -20,7 +21,7 @@ from models import (
     Unscheduled,
 )
 from models.changes import Change, WhatIf, changes_between
-from exporters.ics import invite_filename, render_calendar, render_invite
+from exporters.ics import invite_filename, read_uids, render_calendar, render_invite
 from exporters.timetable_csv import (
     CANCELLED_FILE, csv_text, read_timetable, render_cancelled_csv, render_timetable_csv, render_unscheduled_csv,
     unscheduled_csv,
@@ -210,7 +211,7 @@ def read_baseline(folder: Path | str, inspection: Inspection) -> tuple[Timetable
 
     copy = Path(folder) / INPUT_COPY
     if not copy.is_dir():
-        return read_timetable(inspection, folder), (
+        return replace(read_timetable(inspection, folder), uids=read_uids(folder)), (
             f"the baseline {folder} has no {INPUT_COPY}/ (it was made by an earlier version): INPUT is "
             "taken as the input it was made from, so only the dropouts given are re-planned, not "
             "edits made to INPUT since")
@@ -219,7 +220,7 @@ def read_baseline(folder: Path | str, inspection: Inspection) -> tuple[Timetable
     except InputError as err:
         raise InputError([Problem(f"{copy}/{p.table}.csv" if p.table else str(copy), p.row, p.column, p.message)
                           for p in err.problems]) from None
-    return read_timetable(made_from, folder), None
+    return replace(read_timetable(made_from, folder), uids=read_uids(folder)), None
 
 
 def check_unique_names(names: Iterable[str]) -> None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models import Inspection, ScheduleError, Session, Timetable
@@ -102,6 +103,39 @@ def event_uid(inspection: Inspection, occurrence_id: str) -> str:
     room or attendees), so an occurrence keeps its UID across reruns and what-ifs."""
     week = inspection.settings.week_start.strftime("%Y%m%d")
     return f"{uid_stem(occurrence_id)}.{week}@{organiser_domain(inspection)}"
+
+
+def uid_in(timetable: Timetable, occurrence_id: str) -> str:
+    """The occurrence's UID in this timetable: the one its invitations already went out under (the
+    re-plan's baseline: `timetable.uids`), else event_uid's, made unlike every UID already in use
+    (a baseline written when UIDs were made otherwise may hold it for another occurrence)."""
+    sent = dict(timetable.uids)
+    if occurrence_id in sent:
+        return sent[occurrence_id]
+    uid, taken, n = event_uid(timetable.inspection, occurrence_id), set(sent.values()), 1
+    stem, _, rest = uid.partition(".")
+    while uid in taken:
+        n += 1
+        uid = f"{stem}-{n}.{rest}"
+    return uid
+
+
+def read_uids(folder: Path | str) -> tuple[tuple[str, str], ...]:
+    """(occurrence id, UID) of each invitation in an output folder's invites/ (OCCURRENCE.ics; its
+    `.cancel.ics` files carry the same UID), as they went out."""
+    found = []
+    for path in sorted((Path(folder) / "invites").glob("*.ics")):
+        if path.name.endswith(".cancel.ics"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # read again, and reported, when it is sent
+        unfolded = re.sub(r"\r?\n[ \t]", "", text)  # a long UID is folded over lines (RFC 5545 §3.1)
+        match = re.search(r"^UID:([^\r\n]+)", unfolded, re.MULTILINE)
+        if match:
+            found.append((path.name[: -len(".ics")], match[1].strip()))
+    return tuple(found)
 
 
 # An activity id ending like a daily occurrence's stem (`KIT-Mon`), or like such an id escaped.
@@ -330,7 +364,7 @@ def _event_lines(timetable: Timetable, session: Session, method: str,
     organiser_domain(inspection)  # refuses a missing organiser before anything is built
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{event_uid(inspection, session.occurrence_id)}",
+        f"UID:{uid_in(timetable, session.occurrence_id)}",
         f"DTSTAMP:{dtstamp.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}",
         f"SEQUENCE:{session.sequence}",
         f"DTSTART;TZID={s.timezone}:{_local(day, session.start)}",
@@ -383,6 +417,6 @@ def render_calendar(timetable: Timetable, resource_id: str, dtstamp: datetime | 
 
 
 __all__ = [
-    "CalendarError", "event_uid", "invite_filename", "render_calendar", "render_invite",
+    "CalendarError", "event_uid", "invite_filename", "read_uids", "render_calendar", "render_invite", "uid_in",
     "vtimezone_lines", "escape_text", "fold",
 ]

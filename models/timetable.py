@@ -58,6 +58,9 @@ class Timetable:
     # cancelled and none has held since: held again, its invite must go above that number, or
     # Outlook ignores it as older than the cancellation.
     cancelled: tuple[tuple[str, int], ...] = ()
+    # (occurrence id, UID) for each occurrence whose invitations went out under that UID (a re-plan's
+    # baseline, as its invites/ hold them): it keeps it, however UIDs are made for new occurrences.
+    uids: tuple[tuple[str, str], ...] = ()
 
     def sorted_sessions(self) -> tuple[Session, ...]:
         return tuple(sorted(self.sessions, key=lambda s: (s.day, s.start, s.room_id, s.occurrence_id)))

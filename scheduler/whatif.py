@@ -107,7 +107,8 @@ def whatif(inspection: Inspection, baseline: Timetable, request: WhatIf, *, time
     timetable = Timetable(adjusted, tuple(sessions))
     unscheduled = _unscheduled(timetable, candidates, base, cancelled, edits, baseline.unscheduled, inspection,
                                {oid: _all_before(adjusted, candidates[oid], request) for oid in past})
-    timetable = Timetable(adjusted, timetable.sessions, unscheduled, _still_cancelled(baseline, timetable))
+    timetable = Timetable(adjusted, timetable.sessions, unscheduled, _still_cancelled(baseline, timetable),
+                          uids=baseline.uids)  # invitations keep the UIDs they went out under
     if check:
         _check(timetable, frozen)
     changes = counted(changes_between(baseline, timetable))

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
+import icalendar
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -395,8 +397,6 @@ def test_nothing_edited_and_nobody_dropped_says_nothing_changed_with_zero_change
 
 def test_a_baseline_without_input_is_replanned_as_if_nothing_was_edited_with_a_note(week, tmp_path):
     input_dir, base = week
-    import shutil
-
     old = tmp_path / "old"
     shutil.copytree(base, old)
     shutil.rmtree(old / "input")
@@ -434,3 +434,34 @@ def test_check_of_a_replan_folder_loads_no_solver(week, tmp_path):
             "assert r.exit_code == 0, r.output; "
             "assert not [m for m in sys.modules if m.startswith('ortools')], 'ortools imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_invitations_keep_the_uids_they_went_out_under_and_a_new_one_takes_none_of_them(week, tmp_path):
+    """A baseline written when UIDs were made another way (here: by hand) still has them in people's
+    diaries: a re-plan's updates and cancellations use them, and an added session whose UID would be
+    one already in use gets another, so Outlook updates each meeting instead of adding a second."""
+    input_dir, base = week
+    legacy = Path(shutil.copytree(base, tmp_path / "legacy"))
+
+    def set_uid(name: str, uid: str) -> None:
+        path = legacy / "invites" / name
+        path.write_bytes(re.sub(rb"UID:[^\r\n]+", b"UID:" + uid.encode(), path.read_bytes()))
+    set_uid("FG.ics", "FG-legacy.20251110@northmere.gov.uk")
+    set_uid("TEAM@Wed.ics", "NEW.20251110@northmere.gov.uk")  # the UID the added NEW would be given
+    extra = _activity(id="NEW", type="other", title="Extra meeting", duration="30", days="Fri",
+                      inspectors="OF2", attendees="P2", priority="high")
+    edited = _edit(input_dir, tmp_path / "edited", activities=TABLES["activities"] + [extra])
+    result = whatif(edited, legacy, tmp_path / "w1", "--drop", "P1", "--now", "Tue 12:00")
+    assert result.exit_code == 0, result.output
+
+    def uid(path: Path) -> str:
+        return str(icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")[0]["UID"])
+    out = tmp_path / "w1"
+    assert uid(out / "outbox" / "FG.ics") == uid(out / "outbox" / "FG.cancel.ics") == "FG-legacy.20251110@northmere.gov.uk"
+    assert uid(out / "invites" / "TEAM@Wed.ics") == "NEW.20251110@northmere.gov.uk"
+    assert uid(out / "outbox" / "NEW.ics") == "NEW-2.20251110@northmere.gov.uk"
+    # The next re-plan of the chain reads them from this folder's invites/ in turn.
+    again = whatif(edited, out, tmp_path / "w2", "--drop", "P1", "--drop", "P2", "--now", "Tue 12:00")
+    assert again.exit_code == 0, again.output
+    assert uid(tmp_path / "w2" / "invites" / "FG.ics") == "FG-legacy.20251110@northmere.gov.uk"
+    assert uid(tmp_path / "w2" / "invites" / "NEW.ics") == "NEW-2.20251110@northmere.gov.uk"
