@@ -15,6 +15,7 @@ the priorities allow.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 
@@ -465,7 +466,9 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
             priority = "must" if reason.endswith(NEEDS_SUBSTITUTE) else original[u.activity_id].priority
             out.append(Unscheduled(u.activity_id, priority, reason, u.occurrence_id))
         elif u.occurrence_id in base:
-            out.append(replace(u, reason=CANCELLED_HERE + u.reason))
+            day = _DAY.match(u.reason)  # a daily occurrence's day stays first, for the next re-plan
+            at = day.end() if day else 0
+            out.append(replace(u, reason=u.reason[:at] + CANCELLED_HERE + u.reason[at:]))
         elif edits.may_add(u.occurrence_id, u.activity_id):  # the lead added or edited it: a fresh reason
             out.append(u)
         else:  # the baseline did not hold it either: still listed (SPEC §5)
@@ -475,6 +478,7 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
 
 NOT_IN_BASELINE = "not held in the baseline"
 CANCELLED_HERE = "cancelled by this what-if: "
+_DAY = re.compile(r"not held on (Mon|Tue|Wed|Thu|Fri): ")
 
 
 def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
@@ -487,7 +491,7 @@ def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
         if b.activity_id == u.activity_id and b.reason.startswith(day):
             reason = b.reason[len(day):]
             if not reason.startswith(NOT_IN_BASELINE):
-                reason = reason.replace(CANCELLED_HERE, "cancelled by the re-plan that made it: ", 1)
+                reason = reason.replace(CANCELLED_HERE, "cancelled by an earlier re-plan: ", 1)
                 reason = f"{NOT_IN_BASELINE} ({reason}); {why}"
             return day + reason
     return f"{day}{NOT_IN_BASELINE}; {why}"

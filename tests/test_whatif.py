@@ -240,7 +240,7 @@ def test_an_optional_session_is_cancelled_when_no_inspector_can_step_in_and_a_mu
     # The next re-plan of the chain says which re-plan cancelled it, once.
     again = rerun(insp, replace(result.timetable, inspection=insp), drop=("OF1",), unavailable=out_all_week)
     (left_out,) = again.timetable.unscheduled
-    assert left_out.reason.startswith("not held in the baseline (cancelled by the re-plan that made it: ")
+    assert left_out.reason.startswith("not held in the baseline (cancelled by an earlier re-plan: ")
     assert "this what-if" not in left_out.reason
 
     insp = _inspectors_case(priority="must")
@@ -492,3 +492,24 @@ def test_an_absence_entered_after_the_fact_is_not_blamed_on_a_session_that_has_h
         whatif(away, baseline, WhatIf(now=(WED, 16 * H)), time_limit=5, seed=0, workers=1)
     reasons = " ".join(raised.value.reasons)
     assert "'Late meeting'" in reasons and "Case tracking" not in reasons, reasons
+
+
+def test_a_daily_session_cancelled_by_a_re_plan_keeps_its_day_first_and_its_reason_along_the_chain():
+    """X runs Tue and Wed at 10:00 with OF1; OF1 drops out, OF3 is away and OF2 holds Y then: both
+    days of X are cancelled. The next re-plan says, per day, that an earlier re-plan cancelled it."""
+    out_all_week = tuple(("OF3", d, 0, 24 * H) for d in range(5))
+    insp = inspection(
+        inspectors=[inspector("OF1"), inspector("OF2"), inspector("OF3"), inspector("CQ1", "CQC")],
+        people=[person("P1"), person("P2")], rooms=[room("R1"), room("R2")],
+        activities=[activity("X", inspectors=("OF1",), attendees=("P1",), priority="high", recurs_daily=True,
+                             days=(TUE, WED), fixed_time=10 * H),
+                    activity("Y", inspectors=("OF2",), attendees=("P2",), recurs_daily=True, days=(TUE, WED),
+                             fixed_time=10 * H)])
+    result = rerun(insp, baseline_of(insp), drop=("OF1",), unavailable=out_all_week)
+    first = {u.occurrence_id: u.reason for u in result.timetable.unscheduled}
+    assert first["X@Tue"].startswith("not held on Tue: cancelled by this what-if: ")
+    again = rerun(insp, replace(result.timetable, inspection=insp), drop=("OF1",), unavailable=out_all_week)
+    second = {u.occurrence_id: u.reason for u in again.timetable.unscheduled}
+    for day in ("Tue", "Wed"):
+        assert second[f"X@{day}"].startswith(f"not held on {day}: not held in the baseline (cancelled by an "
+                                             "earlier re-plan: "), second
