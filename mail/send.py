@@ -267,14 +267,18 @@ def _not_reachable(folder: Path, source: str, invitations: list[Invitation],
     if tables is None:
         return (), False
     who = _contacts(tables)
-    if source == "outbox":
-        # Someone the lead took out of the workbook since the baseline is in its input/: their
-        # cancellation carries the email they had.
-        who = {**_contacts(_baseline_tables(folder)), **who}
     sending = {i.occurrence_id for i in invitations}
     problems: list[Problem] = []
     if source == "outbox":
-        concerned = [(r["occurrence_id"], read_ids(r["notify"])) for r in read_changes(folder, problems) or ()]
+        changes = read_changes(folder, problems) or ()
+        concerned = [(r["occurrence_id"], read_ids(r["notify"])) for r in changes]
+        # Someone the lead took out of the workbook since the baseline is no longer in input/, but
+        # changes.csv names them and their cancellation carries the address they had: by that name.
+        invited = {(i.occurrence_id, a.name): a.email for i in invitations for a in i.attendees}
+        for r in changes:
+            for rid, name in zip(read_ids(r["notify"]), (r.get("notify_names") or "").split(";")):
+                if rid not in who and (r["occurrence_id"], name) in invited:
+                    who[rid] = (name, invited[r["occurrence_id"], name])
     else:
         rows = read_rows(folder / "timetable.csv", TIMETABLE_COLUMNS, problems)
         concerned = [(r["occurrence_id"], read_ids(r["inspectors"]) + read_ids(r["attendees"])) for _, r in rows]
@@ -295,15 +299,6 @@ def _contacts(tables: dict | None) -> dict[str, tuple[str, str]]:
     """Inspector or person id -> (name, email), from an input/ copy's tables."""
     return {row.cells.get("id", ""): (row.cells.get("name", ""), row.cells.get("email", ""))
             for table in ("inspectors", "people") for row in _rows_of(tables, table)}
-
-
-def _baseline_tables(folder: Path) -> dict | None:
-    """The input/ tables of the folder a re-plan was made from (None: gone, moved or unreadable)."""
-    baseline = read_baseline_folder(folder)
-    try:
-        return _input_tables(baseline) if baseline is not None else None
-    except (ScheduleError, OSError):
-        return None
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -521,6 +521,8 @@ def test_someone_taken_out_of_the_workbook_is_reached_by_their_cancellation_not_
     assert [i.file for i in plan.invitations] == ["outbox/B.ics"]
     assert [a.email for a in plan.outgoing[0].recipients] == ["of1@inspect.example.org", "p3@partner.example.org"]
     assert plan.not_reachable == () and plan.people_known
+    shutil.move(tmp_path / "base", tmp_path / "moved")  # the baseline folder gone since: still known
+    assert plan_send(tmp_path / "w1").not_reachable == ()
 
 
 class RefuseOne(Handler):
