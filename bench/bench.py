@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from queue import Empty
 
 from bench.instances import SIZES, instance_tables
 
@@ -36,13 +37,12 @@ def load(rows: int | str, seed: int):
         return load_inspection(Path(tmp))
 
 
-MIN_ROWS = 20  # fixtures.example grows the example from this many activity rows up
-
-
 def size_arg(text: str) -> int | str:
     """--sizes: 'example' or a row count the generator can make (argparse's type)."""
     if text == "example":
         return text
+    from fixtures.example import MIN_ROWS
+
     if not text.isdigit() or int(text) < MIN_ROWS:
         raise argparse.ArgumentTypeError(f"{text!r}: give 'example' or a number of activity rows, at least {MIN_ROWS}")
     return int(text)
@@ -109,7 +109,14 @@ def solve_in_process(ctx, size, seed: int, limit: float, workers: int) -> dict:
     queue = ctx.Queue()
     proc = ctx.Process(target=run_one, args=(size, seed, limit, workers, queue))
     proc.start()
-    row = queue.get()
+    while True:  # a child killed outright (out of memory, a crash in native code) puts no row
+        try:
+            row = queue.get(timeout=5)
+            break
+        except Empty:
+            if not proc.is_alive():
+                row = dict(rows=size, occurrences="-", status=f"failed: the solve's process ended ({proc.exitcode})")
+                break
     proc.join()
     return row
 

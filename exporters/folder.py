@@ -375,7 +375,7 @@ def write_infeasible(out_dir: Path | str, reasons: list[str], result: SolveResul
 
 
 def write_infeasible_error(out_dir: Path | str, inspection: Inspection, err: Infeasible,
-                           source: Path | str | None, seed: int, wall_seconds: float = 0.0) -> None:
+                           source: Path | str | None, seed: int, wall_seconds: float) -> None:
     """The folder a search whose musts cannot all be held leaves (exit 1, SPEC §6): its
     explanation, and the musts involved in unscheduled.csv. `wall_seconds`: how long the search ran."""
     involved = [inspection.activity_by_id[a] for a in err.activity_ids]

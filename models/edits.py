@@ -3,7 +3,7 @@
 edited, and the lead reads it in words."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from models.inspection import Activity, Inspection, Settings, Unavailability, period_text
 
@@ -127,9 +127,9 @@ def edits_between(before: Inspection, after: Inspection) -> Edits:
     as read into the domain, so a cell written differently with the same meaning (`Tuesday` for
     `Tue`) is no edit; a reason edited on an unavailability row is none either."""
     columns = {i: _columns(before, after, i) for i in after.activity_by_id if i in before.activity_by_id}
-    activities = Added(added=tuple(i for i in after.activity_by_id if i not in before.activity_by_id),
-                       removed=tuple(i for i in before.activity_by_id if i not in after.activity_by_id),
-                       edited=tuple(i for i, edited in columns.items() if edited))
+    # A row is edited when a column the lead writes is (a smaller group is the groups table's edit).
+    activities = replace(_compare(before.activity_by_id, after.activity_by_id),
+                         edited=tuple(i for i, edited in columns.items() if edited))
     old_occ, new_occ = before.occurrence_by_id, after.occurrence_by_id
     old_u = {_unavailability_key(u): u for u in before.unavailability}
     new_u = {_unavailability_key(u): u for u in after.unavailability}

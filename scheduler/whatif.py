@@ -258,7 +258,7 @@ def replannable(inspection: Inspection, baseline: Timetable, request: WhatIf) ->
     when INPUT cannot be a re-plan of `baseline` at all: another week, or one of those sessions gone
     from it (a cancel would take it out of the diaries of the people who were there). Checked
     before any search."""
-    _same_week(baseline.inspection, inspection)
+    _same_week_and_organiser(baseline.inspection, inspection)
     frozen = frozen_sessions(baseline, request)
     _past_kept(baseline, frozen, inspection, request)
     return frozen
@@ -284,7 +284,7 @@ def _past_kept(baseline: Timetable, frozen: dict[str, Session], inspection: Insp
     raise InputError(problems)
 
 
-def _same_week(before: Inspection, now: Inspection) -> None:
+def _same_week_and_organiser(before: Inspection, now: Inspection) -> None:
     """A re-plan keeps its week and its organiser: every invitation's identity (its UID) carries the
     week's date and the organiser's domain, and Outlook takes an update only from the organiser of
     the meeting; with either changed the updates would be new events, the old ones never cancelled."""
@@ -380,7 +380,7 @@ def _first_fit_replan(inspection: Inspection, candidates: Candidates, baseline: 
                       frozen: dict[str, Session], cancelled: dict[str, str], now: int, pick: Pick) -> list[Session]:
     """_mended's first fit, inspectors for broken sessions taken as `pick` orders them (see there)."""
     fit, broken = FirstFit(inspection, pick), []
-    out_of_order = _out_of_order(inspection, baseline, base, frozen, cancelled)
+    out_of_order = _out_of_order(inspection, candidates, base, frozen, cancelled)
     for s in baseline.sorted_sessions():
         if s.occurrence_id in frozen:
             fit.book(s)
@@ -400,12 +400,12 @@ def _first_fit_replan(inspection: Inspection, candidates: Candidates, baseline: 
     return fit.placed
 
 
-def _out_of_order(inspection: Inspection, baseline: Timetable, base: dict[str, Session], frozen: dict[str, Session],
-                  cancelled: dict[str, str]) -> set[str]:
+def _out_of_order(inspection: Inspection, candidates: Candidates, base: dict[str, Session],
+                  frozen: dict[str, Session], cancelled: dict[str, str]) -> set[str]:
     """Baseline sessions still to come that no longer keep an `after` the lead added or moved (what
-    they come after has not ended by their start): the later one is re-placed, or, when it has
-    happened, the earlier. Kept as they were, every first fit broke the rule, so none could be the
-    start."""
+    they come after has not ended by their start): the later one is re-placed, or the earlier when
+    the later has happened or has one time only. Kept as they were, every first fit broke the rule,
+    so none could be the start."""
     held = [s for oid, s in base.items() if s.activity_id not in cancelled]
     by_activity: dict[str, list[Session]] = {}
     for s in held:
@@ -415,7 +415,8 @@ def _out_of_order(inspection: Inspection, baseline: Timetable, base: dict[str, S
         for earlier in inspection.activity_by_id[s.activity_id].after:
             for e in by_activity.get(earlier, ()):
                 if (e.day, e.end) > (s.day, s.start):
-                    out.add(e.occurrence_id if s.occurrence_id in frozen else s.occurrence_id)
+                    stays = s.occurrence_id in frozen or len(candidates[s.occurrence_id].starts) <= 1
+                    out.add(e.occurrence_id if stays else s.occurrence_id)
     return out - set(frozen)
 
 

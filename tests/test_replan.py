@@ -121,6 +121,17 @@ def test_an_after_the_lead_adds_moves_the_later_session_and_the_start_already_do
     _kept(_baseline(), result, "LM", "FG", "CT")
 
 
+def test_an_after_that_a_fixed_session_now_keeps_moves_the_earlier_session_in_the_start():
+    """FG, fixed at Tue 10:00, must now come after CT (Thu 09:00), which may also be held on
+    Monday: CT moves to Monday, and the start already does so (FG cannot move)."""
+    after = _edited(activities={"FG": lambda a: replace(a, after=("CT",)),
+                                "CT": lambda a: replace(a, days=(MON, THU))})
+    result, changes = _replan(after)
+    assert changes == {"CT": "moved"} and result.timetable.session("CT").day == MON
+    assert dict(result.stats)["mended_score"] == result.objective  # the start was the answer
+    _kept(_baseline(), result, "LM", "FG", "INT")
+
+
 def test_the_start_keeps_an_edited_window_though_keeping_the_old_time_would_score_higher():
     # SPEC §3.2 (inside its window). The baseline repaired keeps INT at Wednesday 09:00, no change
     # at all, one change better than the first fit's move to 11:00 but outside the new window: the
