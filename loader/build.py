@@ -64,7 +64,7 @@ class _Builder(ActivitiesReader):
         self.tables = source.tables
         self.problems = source.problems
         # tables whose absence or breakage is already reported: references into them stay quiet
-        self.unknowable = (set(REQUIRED_TABLES) | source.found) - set(source.tables)
+        self.unknowable = (set(REQUIRED_TABLES) | source.found) - {n for n, t in source.tables.items() if t.complete}
         self.owner: dict[str, tuple[str, int]] = {}  # lower-cased id -> (table, row) that defines it
         self.reported: set[str] = set()  # ids already reported as broken: references stay quiet
         self.week_start: date | None = None
@@ -74,6 +74,7 @@ class _Builder(ActivitiesReader):
         self.rooms: dict[str, Room] = {}
         self.groups: dict[str, list[str]] = {}
         self.partial_groups: set[str] = set()  # a member row was wrong: the size is not known
+        self.group_spelling: dict[str, tuple[str, int]] = {}  # lower-cased -> (as first written, its row)
         self.activities: dict[str, Activity] = {}
         self.activity_rows: dict[str, int] = {}
         self.activity_ids: dict[str, str] = {}  # lower-cased -> as written: unique in any case
@@ -277,6 +278,12 @@ class _Builder(ActivitiesReader):
         person_id = cells.id("person_id")
         if group_id is None:
             self.reported.add(cells.text("group_id"))
+            return
+        spelt = self.group_spelling.setdefault(group_id.lower(), (group_id, cells.number))
+        if spelt[0] != group_id:  # one group written two ways would split into two pools
+            cells.problem("group_id", f"'{group_id}' differs from '{spelt[0]}' (row {spelt[1]}) only in letter "
+                                      "case: write the group the same way on every row")
+            self.reported.add(group_id)
             return
         members = self.groups.setdefault(group_id, [])
         if person_id and self.refer(person_id, "people", "groups", cells.number, "person_id"):

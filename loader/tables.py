@@ -71,6 +71,9 @@ class Table:
     name: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+    # False when a required column is missing: its rows are read for their own problems, but what
+    # refers to them is not reported again, row by row (a renamed id column is one mistake).
+    complete: bool = True
 
 
 @dataclass
@@ -124,13 +127,15 @@ def tables_as_read(path: Path) -> dict[str, tuple[tuple[str, ...], list[tuple[st
             for name in TABLE_ORDER if name in tables}
 
 
-def _known_table(name: str, problems: list[Problem], where: str) -> str | None:
-    """The table a file or sheet name stands for; a near miss of a known name is reported."""
+def _known_table(name: str, problems: list[Problem], where: str, present: set[str] = frozenset()) -> str | None:
+    """The table a file or sheet name stands for; a near miss of a known name is reported, unless
+    that table is `present` under its own name (the near miss is then a copy, e.g. Excel's
+    'activities (2)', and is left alone like any other sheet of the lead's)."""
     key = name.strip().lower()
     if key in COLUMNS:
         return key
     close = difflib.get_close_matches(key, TABLE_ORDER, n=1, cutoff=0.8)
-    if close:
+    if close and close[0] not in present:
         problems.append(Problem(name, None, None, f"{where} '{name}' is not a table this tool reads: "
                                 f"did you mean {close[0]}?"))
     return None
@@ -166,8 +171,11 @@ def _read_csv_folder(folder: Path, problems: list[Problem]) -> dict[str, Grid | 
 def _csv_grid(name: str, data: bytes, problems: list[Problem]) -> Grid | None:
     # surrogateescape keeps going past bytes that are not UTF-8, so each bad cell can be located.
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    # Excel set to a European locale saves "CSV" with ';' between columns (quoting any ';' in a cell).
+    header = text.lstrip("\r\n").partition("\n")[0]
+    delimiter = ";" if ";" in header and "," not in header else ","
     try:
-        return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+        return list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1))
     except csv.Error as err:
         problems.append(Problem(name, None, None, f"is not a readable CSV file ({err})"))
         return None
@@ -190,14 +198,19 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, Grid | None
                                 "or not a workbook): save it again from Excel as .xlsx"))
         return None
     grids: dict[str, Grid | None] = {}
+    titles: dict[str, str] = {}  # table -> the title of the sheet read for it
     try:
+        present = {sheet.title.strip().lower() for sheet in book.worksheets}
         for sheet in book.worksheets:
-            name = _known_table(sheet.title, problems, "the sheet")
+            name = _known_table(sheet.title, problems, "the sheet", present)
             if name is None:
                 continue
             if name in grids:
-                problems.append(Problem(name, None, None, "two sheets hold this table: keep one"))
+                hidden = " (hidden)" if sheet.sheet_state != "visible" else ""
+                problems.append(Problem(name, None, None, f"two sheets hold this table ('{titles[name]}' and "
+                                        f"'{sheet.title}'{hidden}): keep one"))
                 continue
+            titles[name] = sheet.title
             grids[name] = _sheet_grid(book, sheet, name, problems)
     except Exception:  # a damaged sheet part
         problems.append(Problem(str(path), None, None, "cannot be read as an .xlsx workbook (a sheet in it is "
@@ -253,10 +266,14 @@ def _sheet_grid(book, sheet, name: str, problems: list[Problem]) -> Grid | None:
         problems.append(Problem(name, row, None, f"cell {_letter(column - 1)}{row} holds a formula "
                                 f"({show(formula)}) whose value was never calculated: open the workbook "
                                 "in Excel and save it again, or type the value"))
-    more = max(0, len(scan.merged) - _EACH_LISTED) + max(0, len(scan.uncalculated) - _EACH_LISTED)
+    for row, column, error, formula in scan.errors[:_EACH_LISTED]:
+        behind = f" from its formula ({show(formula)})" if formula else ""
+        problems.append(Problem(name, row, None, f"cell {_letter(column - 1)}{row} shows the Excel error "
+                                f"{show(error)}{behind}: fix the formula, or type the value"))
+    more = sum(max(0, len(found) - _EACH_LISTED) for found in (scan.merged, scan.uncalculated, scan.errors))
     if more:
-        problems.append(Problem(name, None, None, f"{where} has {more:,} more merged ranges or "
-                                "formulas without their value like those above"))
+        problems.append(Problem(name, None, None, f"{where} has {more:,} more merged ranges, formulas "
+                                "without their value or Excel errors like those above"))
     if not scan.rows:
         return []
     sheet.reset_dimensions()  # read every row and column that holds data, and no further
@@ -273,6 +290,7 @@ class SheetScan:
     columns: int = 0  # the last column with a cell holding a value
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     uncalculated: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
+    errors: list[tuple[int, int, str, str | None]] = field(default_factory=list)  # (row, column, #N/A, formula)
 
 
 def scan_sheet(xml) -> SheetScan:
@@ -322,6 +340,8 @@ def scan_sheet(xml) -> SheetScan:
             row, column = int(cell["row"]), int(cell["column"])
             if cell["value"]:
                 scan.rows, scan.columns = max(scan.rows, row), max(scan.columns, column)
+                if cell["type"] == "e":  # what a failed formula shows (#N/A, #REF!): never a value
+                    scan.errors.append((row, column, str(cell["value"]), cell["formula"]))
             elif cell["formula"] is not None and cell["type"] != "str":  # a text formula may give ""
                 scan.uncalculated.append((row, column, str(cell["formula"])))
             cell.clear()
@@ -365,8 +385,8 @@ def _cell_text(value: object) -> str:
     """A workbook cell as the text a CSV export would hold (time and date cells in ISO form)."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if isinstance(value, bool):  # as Excel shows it (a yes/no column reads TRUE and FALSE too)
+        return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
         if value.date() in (date(1899, 12, 30), date(1899, 12, 31)):  # Excel's day zero: a time
             return _time_text(value.time())
@@ -413,8 +433,9 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
         problems.append(Problem(name, None, None, "is empty: it needs a header row with the column "
                                 "names"))
         return None
-    (header_number, header), body = filled[0], filled[1:]
     required, optional = COLUMNS[name]
+    at = _header_at(filled, required, optional)
+    (header_number, header), body = filled[at], filled[at + 1:]
     columns: list[str | None] = []  # None: nameless or '#', ignored (nameless: when blank)
     seen: dict[str, int] = {}
     header_ok = True
@@ -445,12 +466,15 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
                                     f"unknown column '{show(raw.strip())}': {hint}"
                                     f"{name} has the columns {', '.join(required + optional)} "
                                     "(a column whose name starts with # is your own and is ignored)"))
-    for column in required:
-        if column not in seen and header_ok:
-            problems.append(Problem(name, header_number, column, "the required column is missing"))
+    missing = [column for column in required if column not in seen]
+    for column in missing if header_ok else ():
+        problems.append(Problem(name, header_number, column, "the required column is missing"))
     known = set(required + optional)
+    notes = {position for position, raw in enumerate(header) if normalise_column(raw).startswith("#")}
     rows: list[Row] = []
     for number, raw_row in body:
+        if all(position in notes for position, raw in enumerate(raw_row) if raw.strip()):
+            continue  # only the lead's own notes: a blank row to the table
         cells = {column: "" for column in seen if column in known}
         unreadable: set[str] = set()
         for position, raw in enumerate(raw_row):
@@ -479,7 +503,24 @@ def _table_from_grid(name: str, grid: Grid, problems: list[Problem]) -> Table | 
                 unreadable.add(column)
             cells[column] = text
         rows.append(Row(number, cells, frozenset(unreadable)))
-    return Table(name, tuple(c for c in seen if c in known), tuple(rows))
+    return Table(name, tuple(c for c in seen if c in known), tuple(rows), complete=not missing)
+
+
+HEADER_SEARCH = 10  # rows a title or the lead's notes above the header may take
+
+
+def _header_at(filled: Grid, required: tuple[str, ...], optional: tuple[str, ...]) -> int:
+    """Where the header is among the first rows holding something: the first naming every required
+    column, when no row before it names any column (a title above the table, say 'Partner staff
+    list'); else the first row, whose column names are then checked as they are."""
+    names = set(required + optional)
+    for index, (_, row) in enumerate(filled[:HEADER_SEARCH]):
+        found = {normalise_column(cell) for cell in row}
+        if set(required) <= found:
+            return index
+        if found & names:
+            break
+    return 0
 
 
 def _letter(position: int) -> str:

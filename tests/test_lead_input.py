@@ -217,3 +217,90 @@ def test_show_a_person_by_name_and_an_ambiguous_or_unknown_one(solved_lead_week)
     assert result.exit_code == 2
     assert "no person or inspector 'Nobody Here' has a session" in result.output
     assert "Ruth Adeyemi (OF1)" in result.output
+
+
+# --- workbooks as council staff save them ---------------------------------------------------------
+def _lead_workbook(path: Path, edit=None) -> Path:
+    """The lead's week as a workbook, one sheet per table, with `edit(book)` applied."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for csv_path in sorted(LEAD_WEEK.glob("*.csv")):
+        sheet = book.create_sheet(csv_path.stem)
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+    if edit:
+        edit(book)
+    book.save(path)
+    return path
+
+
+def test_a_title_above_the_header_a_notes_only_row_and_a_copied_sheet_are_read_as_meant(tmp_path):
+    """A title row above a table, a row holding only the lead's own # notes, and Excel's copy of a
+    sheet ('activities (2)') beside the real one: the week reads exactly as without them."""
+    def edit(book):
+        people = book["people"]
+        people.insert_rows(1)
+        people["A1"] = "Partner staff list (as at 3 Nov)"
+        activities = book["activities"]
+        activities.cell(1, activities.max_column + 1).value = "# status"
+        activities.insert_rows(3)
+        activities.cell(3, activities.max_column).value = "--- Tuesday ---"
+        copy = book.copy_worksheet(activities)
+        copy.title = "activities (2)"
+    path = _lead_workbook(tmp_path / "week.xlsx", edit)
+    assert run("validate", path).exit_code == 0, run("validate", path).output
+    assert load_inspection(path) == load_inspection(_lead_workbook(tmp_path / "plain.xlsx"))
+
+
+def test_a_renamed_id_column_is_said_once_not_at_every_reference(tmp_path):
+    def edit(book):
+        book["people"]["A1"] = "Person ID"
+    result = run("validate", _lead_workbook(tmp_path / "week.xlsx", edit))
+    assert result.exit_code == 2
+    problems = [line for line in result.output.splitlines() if line.startswith("  - ")]
+    assert "people, row 1, column person_id: unknown column 'Person ID'" in problems[0]
+    assert any("people, row 1, column id: the required column is missing" in p for p in problems)
+    assert not any("no person has id" in p for p in problems), problems
+
+
+def test_an_excel_error_a_failed_formula_shows_is_refused_naming_the_cell(tmp_path):
+    """#N/A from a lookup gone wrong would otherwise become a session's title in every invite."""
+    def edit(book):
+        book["activities"]["C2"] = "#N/A"  # openpyxl writes it as an error cell, as Excel saves one
+    result = run("validate", _lead_workbook(tmp_path / "week.xlsx", edit))
+    assert result.exit_code == 2
+    assert "activities, row 2" in result.output and "cell C2 shows the Excel error #N/A: fix the formula, " \
+        "or type the value" in " ".join(result.output.split())
+
+
+def test_two_sheets_for_one_table_are_both_named(tmp_path):
+    def edit(book):
+        copy = book.copy_worksheet(book["activities"])
+        copy.title, copy.sheet_state = "Activities ", "hidden"
+    result = run("validate", _lead_workbook(tmp_path / "week.xlsx", edit))
+    assert result.exit_code == 2
+    assert "activities: two sheets hold this table ('activities' and 'Activities ' (hidden)): keep one" in \
+        " ".join(result.output.split())
+
+
+def test_a_true_cell_reads_as_excel_shows_it(tmp_path):
+    def edit(book):
+        book["activities"]["C2"] = True  # a title typed as TRUE
+    path = _lead_workbook(tmp_path / "week.xlsx", edit)
+    first = load_inspection(path).activities[0]
+    assert first.title == "TRUE"
+
+
+def test_a_csv_folder_saved_with_semicolons_reads_as_with_commas(tmp_path):
+    """European Excel saves 'CSV' with ';' between columns (and quotes a cell holding one)."""
+    folder = tmp_path / "semicolons"
+    folder.mkdir()
+    for path in LEAD_WEEK.glob("*.csv"):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        with open(folder / path.name, "w", newline="", encoding="utf-8-sig") as handle:
+            csv.writer(handle, delimiter=";").writerows(rows)
+    assert load_inspection(folder) == load_inspection(LEAD_WEEK)

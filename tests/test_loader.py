@@ -416,6 +416,9 @@ BROKEN = [
      ("people", 2, "manager_id", "the line managers make a loop: L1 → P1 → M1 → L1")),
     ("people", 3, {"manager_id": "P2"}, ("people", 5, "manager_id", "P2 cannot be their own line manager")),
     ("groups", 2, {"person_id": "P7"}, ("groups", 4, "person_id", "no person has id 'P7'")),
+    ("groups", 2, {"group_id": "g1"},  # one pool written two ways would quietly lose a member
+     ("groups", 4, "group_id", "'g1' differs from 'G1' (row 2) only in letter case: write the group the same "
+                               "way on every row")),
     ("activities", 2, {"attendees": "M1;m2"}, ("activities", 4, "attendees", "no person has id 'm2'")),
     ("activities", 2, {"attendees": "OF1"},
      ("activities", 4, "attendees", "'OF1' is an inspector, not a person")),
