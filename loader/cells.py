@@ -43,6 +43,11 @@ MAX_LINK_LENGTH = 2000  # Teams join links run to a few hundred characters
 MAX_NUMBER = 100_000  # far above any real count or minutes; keeps the solver's numbers sane
 
 
+# Columns counted in minutes, where '1:30' (or an Excel time cell) means 90.
+MINUTE_COLUMNS = frozenset({"duration", "minutes"})
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
+
+
 def split_list(text: str) -> tuple[str, ...]:
     """'a; b;;c ' -> ('a', 'b', 'c')."""
     return tuple(item.strip() for item in text.split(";") if item.strip())
@@ -122,12 +127,13 @@ class Cells:
     def items(self, column: str) -> tuple[str, ...]:
         """A `;` list. Commas where `;` is meant ('Wed, Thu') are reported once, and the items
         read as meant so that the rest of the cell is still checked."""
-        text = self.text(column)
-        if "," in text:
-            example = "; ".join(split_list(text.replace(",", ";"))[:2])
-            self.problem(column, f"'{show(text)}' separates its items with commas: use ';' "
-                                 f"(e.g. {show(example)})")
-            text = text.replace(",", ";")
+        text = self.text(column).replace("\r\n", "\n")
+        for separator, words in ((",", "commas"), ("\n", "line breaks")):
+            if separator in text:
+                example = "; ".join(split_list(text.replace(separator, ";"))[:2])
+                self.problem(column, f"'{show(text)}' separates its items with {words}: use ';' "
+                                     f"(e.g. {show(example)})")
+                text = text.replace(separator, ";")
         return split_list(text)
 
     def ids(self, column: str, items: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -156,7 +162,9 @@ class Cells:
         if not text:
             return None
         if not _INT.fullmatch(text):
-            self.problem(column, f"'{show(text)}' is not a whole number")
+            hours = _CLOCK.fullmatch(text) if column in MINUTE_COLUMNS else None
+            hint = f": give it in minutes (e.g. {int(hours[1]) * 60 + int(hours[2])})" if hours else ""
+            self.problem(column, f"'{show(text)}' is not a whole number{hint}")
             return None
         whole = text.split(".")[0]
         if len(whole.lstrip("+-").lstrip("0")) > 12:  # no need to build a huge int to refuse it

@@ -116,6 +116,17 @@ def test_commas_where_semicolons_are_meant_are_named(tmp_path):
     assert "The input has 2 problem(s)" in result.output  # read as meant: nothing else reported
 
 
+def test_line_breaks_between_ids_and_a_duration_as_a_time_get_a_hint(tmp_path):
+    tables = week()
+    tables["activities"][3]["attendees"] = "P1\nP2"
+    tables["activities"][1]["duration"] = "1:30"
+    result = validate_tables(tmp_path, tables)
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "column attendees: 'P1 P2' separates its items with line breaks: use ';' (e.g. P1; P2)" in said
+    assert "column duration: '1:30' is not a whole number: give it in minutes (e.g. 90)" in said
+
+
 def test_an_unknown_id_close_to_a_real_one_gets_did_you_mean(tmp_path):
     tables = week()
     tables["activities"][2]["attendees"] = "M01"
