@@ -112,11 +112,12 @@ def uid_in(timetable: Timetable, occurrence_id: str) -> str:
     sent = dict(timetable.uids)
     if occurrence_id in sent:
         return sent[occurrence_id]
-    uid, taken, n = event_uid(timetable.inspection, occurrence_id), set(sent.values()), 1
-    stem, _, rest = uid.partition(".")
+    made, taken = event_uid(timetable.inspection, occurrence_id), set(sent.values())
+    dot = made.rindex(".", 0, made.index("@"))  # the stem ends before `.WEEK@domain`
+    uid, n = made, 1
     while uid in taken:
         n += 1
-        uid = f"{stem}-{n}.{rest}"
+        uid = f"{made[:dot]}-{n}{made[dot:]}"
     return uid
 
 
