@@ -270,11 +270,37 @@ class ClusterUnreachable(ScheduleError):
     exit_code = 3  # as `send` when the mail server cannot be reached
 
 
+CONNECT_SECONDS = 10.0  # to open the connection, and as long again for the scheduler's handshake
+
+
 def _connect(client_class, address: str):
-    try:
-        return client_class(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: {err}") from err
+    """A client of the Dask scheduler at `address`, or ClusterUnreachable. Dask bounds only the
+    connection, not its handshake: something else listening there (a web server, a mail server)
+    left it waiting for ever, or failed deep inside it. So the client is made on a thread of its
+    own and given up on after a deadline, whatever it raises."""
+    made: dict[str, object] = {}
+    seconds = CONNECT_SECONDS
+
+    def attempt() -> None:
+        try:
+            made["client"] = client_class(address, timeout=f"{seconds:g}s")
+        except BaseException as err:  # noqa: BLE001 - whatever it is, the scheduler did not answer
+            made["error"] = err
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * seconds)
+    if thread.is_alive():
+        raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: something answers there, but "
+                                 f"not as a Dask scheduler, within {2 * seconds:g} s (is it the scheduler's "
+                                 "address and port, usually 8786?)")
+    if "error" in made:
+        err = made["error"]
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        said = str(err) if isinstance(err, (OSError, TimeoutError, ValueError)) else f"{type(err).__name__}: {err}"
+        said = " ".join(said.split())[:200]  # one line, whatever the library put in it
+        raise ClusterUnreachable(f"cannot reach the Dask scheduler at {address}: {said}") from None
+    return made["client"]
 
 
 __all__ = ["ClusterUnreachable", "answer", "cores", "questions", "sweep", "DEFAULT_TIME_LIMIT"]

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
@@ -275,6 +276,47 @@ def test_bad_options_are_refused_before_anything_is_asked(input_dir, baseline_di
         result = CliRunner().invoke(main, base + extra)
         assert result.exit_code == 2 and words in result.output, result.output
         assert not out.exists()
+
+
+@pytest.mark.parametrize("speaks_first", [False, True])
+def test_an_address_where_no_dask_scheduler_answers_exits_3_in_bounded_time(input_dir, baseline_dir, tmp_path,
+                                                                             monkeypatch, speaks_first):
+    """Something else listening at the --dask address (a web server that waits for a request, a mail
+    server that greets first): Dask waited for ever for its handshake, or failed deep inside it."""
+    import socket
+    import threading
+
+    import scheduler.robustness as robustness
+
+    monkeypatch.setattr(robustness, "CONNECT_SECONDS", 1.0)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if speaks_first:
+                conn.sendall(b"220 mail.example.org ESMTP ready\r\n" * 4)
+    threading.Thread(target=serve, daemon=True).start()
+    out = tmp_path / "robust"
+    started = time.monotonic()
+    try:
+        result = CliRunner().invoke(main, ["robustness", str(input_dir), "--baseline", str(baseline_dir),
+                                           "--dask", f"tcp://127.0.0.1:{listener.getsockname()[1]}",
+                                           "--out", str(out)])
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert result.exit_code == 3, result.output
+    assert "cannot reach the Dask scheduler" in result.output and "Traceback" not in result.output
+    assert time.monotonic() - started < 30 and not out.exists()
 
 
 def test_the_page_escapes_names_from_the_input(on_pool):
