@@ -203,7 +203,8 @@ def travel_between_sites(timetable: Timetable) -> list[Violation]:
             site_a, site_b = _site(inspection, before.room_id), _site(inspection, after.room_id)
             needed = inspection.travel_minutes(site_a, site_b)
             gap = after.start - before.end
-            if gap < needed:
+            # Two sessions at once are the double booking's to say (rule 1), not a journey's.
+            if 0 <= gap < needed:
                 add(
                     f"{_kind(inspection, resource_id).capitalize()} {resource_id} has {gap} minutes "
                     f"to travel from {site_a} ({where(before)}) to {site_b} ({where(after)}); "

@@ -218,6 +218,15 @@ def test_an_online_session_in_between_does_not_remove_the_travel_need():
     only(rules.travel_between_sites(tt), "OF1", "Town Hall", "Civic Centre", "A on Mon", "B on Mon")
 
 
+def test_two_sessions_at_once_are_a_double_booking_not_a_journey_of_negative_minutes():
+    for site_room in ("TH1", "CC1"):  # the same site, and another
+        tt = timetable(travel_inspection(),
+                       at("A", MON, "09:00", "10:00", "TH1", ["OF1"]),
+                       at("B", MON, "09:30", "10:30", site_room, ["OF1"]))
+        assert rules.travel_between_sites(tt) == []
+        assert any("OF1" in p for p in texts(rules.no_double_booking(tt)))
+
+
 def test_missing_pair_uses_default_travel_minutes():
     tt = timetable(travel_inspection(),
                    at("A", MON, "09:00", "10:00", "TH1", ["OF1"]),
