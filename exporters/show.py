@@ -271,9 +271,11 @@ def _find(sessions: tuple[ShownSession, ...], by: str | None, wanted: str) -> tu
         for kind in kinds:
             for resource_id, name in _ids_and_names(s, kind):
                 known.setdefault(resource_id, (kind, name))
-    key = " ".join(wanted.split()).casefold()
+    def plain(text: str) -> str:
+        return " ".join(text.split()).casefold()
+    key = plain(wanted)
     for matches in ((i for i in known if i == wanted), (i for i in known if i.casefold() == key),
-                    (i for i, (_, name) in known.items() if " ".join(name.split()).casefold() == key)):
+                    (i for i, (_, name) in known.items() if key in map(plain, _spellings(name)))):
         found = list(dict.fromkeys(matches))
         if len(found) == 1:
             return known[found[0]][0], found[0]
@@ -297,6 +299,12 @@ def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, lis
         for key in keys:
             groups.setdefault(key, []).append(s)
     return groups if by is None else dict(sorted(groups.items()))
+
+
+def _spellings(name: str) -> tuple[str, ...]:
+    """A name as shown, and a room's as the rooms table has it ('Council Chamber' for the label
+    'Council Chamber · Civic Centre' or 'Teams 1' for 'Teams 1 (online)')."""
+    return name, name.split(" · ")[0], name.removesuffix(" (online)")
 
 
 def _ids_and_names(session: ShownSession, kind: str) -> tuple[tuple[str, str], ...]:

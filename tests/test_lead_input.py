@@ -315,3 +315,11 @@ def test_a_csv_folder_saved_with_semicolons_reads_as_with_commas(tmp_path):
         with open(folder / path.name, "w", newline="", encoding="utf-8-sig") as handle:
             csv.writer(handle, delimiter=";").writerows(rows)
     assert load_inspection(folder) == load_inspection(LEAD_WEEK)
+
+
+@pytest.mark.parametrize("wanted", ["council chamber", "Council Chamber · Town Hall", "R1"])
+def test_show_takes_a_room_by_its_name_in_the_rooms_table(solved_lead_week, wanted):
+    assert ",R1," in (solved_lead_week / "timetable.csv").read_text()  # the Council Chamber is used
+    result = run("show", solved_lead_week, wanted, "--by", "room", "--width", 200)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Room R1: "), result.output
