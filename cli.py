@@ -15,6 +15,8 @@ import click
 
 from models import InputError, Infeasible, ScheduleError, TimeLimitReached
 
+MIN_WIDTH = 80  # the fewest columns `show` and `robustness` print their tables in
+
 
 # CP-SAT takes a 32-bit seed; more workers than this only thrash a laptop.
 SEED = click.IntRange(-(2**31), 2**31 - 1)
@@ -250,7 +252,7 @@ def robustness(input_path: Path, baseline_dir: Path, from_text: str | None, work
                        dask=dask_address, on_answer=progress, earlier=earlier)
     replace_folder(out_dir, robustness_files(report, input_path),
                    keep={"input": input_path, "baseline": baseline_dir})
-    width = max(80, shutil.get_terminal_size((120, 24)).columns)
+    width = max(MIN_WIDTH, shutil.get_terminal_size((120, 24)).columns)
     click.echo(render_terminal(report, width=width, limit=ROBUSTNESS_ROWS_SHOWN), nl=False)
     click.echo(f"written to {out_dir}/ (robustness.csv, robustness.html)")
 
@@ -386,8 +388,9 @@ def check(input_path: Path, out_dir: Path) -> None:
 @click.argument("resource_id", metavar="[ID]", required=False)
 @click.option("--by", type=click.Choice(["room", "inspector", "person"]),
               help="One table per room, inspector or person (only ID's when given).")
-@click.option("--width", type=click.IntRange(min=40), default=None,
-              help="Columns to fit (default: the terminal's width).")
+@click.option("--width", type=click.IntRange(min=MIN_WIDTH), default=None,
+              help=f"Columns to fit (default: the terminal's width, at least {MIN_WIDTH}: a narrower table "
+                   "wraps its headings letter by letter).")
 def show(out_dir: Path, resource_id: str | None, by: str | None, width: int | None) -> None:
     """Print the timetable in output folder DIR: by day, or --by room|inspector|person [ID]."""
     import shutil
@@ -395,7 +398,7 @@ def show(out_dir: Path, resource_id: str | None, by: str | None, width: int | No
     from exporters.show import read_folder, render_week
 
     week = read_folder(out_dir)
-    width = width or max(80, shutil.get_terminal_size((120, 24)).columns)
+    width = width or max(MIN_WIDTH, shutil.get_terminal_size((120, 24)).columns)
     click.echo(render_week(week, by=by, resource_id=resource_id, width=width), nl=False)
 
 
