@@ -18,6 +18,20 @@ from models import InputError, Infeasible, ScheduleError, TimeLimitReached
 MIN_WIDTH = 80  # the fewest columns `show` and `robustness` print their tables in
 
 
+def _problems_heading(err: InputError) -> str:
+    """'The input has 2 problem(s):', unless one is in an output folder's own files (show, check
+    or robustness reading a folder's timetable.csv): then without blaming the input."""
+    count = len(err.problems)
+    if any(Path(p.table).name in FOLDER_FILES for p in err.problems if p.table):
+        return f"The folder has {count} problem(s):"
+    return f"The input has {count} problem(s):"
+
+
+# The files of an output folder that `show`, `check`, `send` and a re-plan read back.
+FOLDER_FILES = frozenset({"timetable.csv", "unscheduled.csv", "changes.csv", "cancelled.csv", "sent.csv",
+                          "solve.json", "whatif.json"})
+
+
 # CP-SAT takes a 32-bit seed; more workers than this only thrash a laptop.
 SEED = click.IntRange(-(2**31), 2**31 - 1)
 WORKERS = click.IntRange(1, 64)
@@ -62,7 +76,7 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as err:
-            click.echo(f"The input has {len(err.problems)} problem(s):", err=True)
+            click.echo(_problems_heading(err), err=True)
             for problem in err.problems:
                 click.echo(f"  - {problem}", err=True)
             ctx.exit(2)

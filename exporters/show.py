@@ -8,6 +8,7 @@ in for names), so `schedule show DIR` needs no input tables.
 """
 from __future__ import annotations
 
+import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -284,10 +285,14 @@ def _find(sessions: tuple[ShownSession, ...], by: str | None, wanted: str) -> tu
             raise InputError([Problem(TIMETABLE_CSV, None, None, f"{wanted!r} could be any of "
                                       f"{listed}: give the id")])
     what = {None: "room, inspector or person", "person": "person or inspector"}.get(by, by)
-    listed = ", ".join(f"{name} ({i})" if name != i else i
-                       for i, (_, name) in sorted(known.items())) or "none"
+    names = {plain(name): i for i, (_, name) in known.items()}
+    close = difflib.get_close_matches(key, names, n=5, cutoff=0.6)
+    ids = [names[c] for c in close] or sorted(known)[:SHOWN_CHOICES]
+    listed = ", ".join(f"{known[i][1]} ({i})" if known[i][1] != i else i for i in ids) or "none"
+    more = "" if close or len(known) <= SHOWN_CHOICES else f" and {len(known) - SHOWN_CHOICES} more"
+    said = "the closest names" if close else "those that do"
     raise InputError([Problem(TIMETABLE_CSV, None, None, f"no {what} {wanted!r} has a session in "
-                              f"this timetable (those that do: {listed})")])
+                              f"this timetable ({said}: {listed}{more})")])
 
 
 def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, list[ShownSession]]:
@@ -299,6 +304,9 @@ def _groups(sessions: tuple[ShownSession, ...], by: str | None) -> dict[str, lis
         for key in keys:
             groups.setdefault(key, []).append(s)
     return groups if by is None else dict(sorted(groups.items()))
+
+
+SHOWN_CHOICES = 20  # ids listed when a name matches none (a week has a hundred people)
 
 
 def _spellings(name: str) -> tuple[str, ...]:

@@ -302,7 +302,10 @@ def test_show_unknown_id_says_so(out_dir):
     assert result.exit_code == 2
     assert ("no person or inspector 'ZZ9' has a session in this timetable (those that do: CQ1, M1, "
             "OF1, P1, P2)") in result.output
+    assert result.output.startswith("The folder has 1 problem(s):")  # the folder's, not the input's
     assert "Traceback" not in result.output
+    near = show(out_dir, "--by", "person", "PP1")  # a slip: the closest ids, not everyone
+    assert "(the closest names: P1)" in near.output, near.output
 
 
 @pytest.mark.parametrize("content, where", [
