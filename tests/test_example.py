@@ -185,6 +185,29 @@ def test_init_refuses_when_only_the_workbook_exists(tmp_path):
     assert (tmp_path / "example.xlsx").read_bytes() == b"mine"
 
 
+def test_init_refuses_a_dangling_link_where_the_example_would_go_and_leaves_nothing(tmp_path):
+    (tmp_path / "example").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ScheduleError, match="already exists: nothing was written"):
+        write_example(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example"]
+
+
+def test_init_that_fails_half_way_leaves_nothing_behind(tmp_path, monkeypatch):
+    import fixtures.example as example
+
+    writer = example.write_tables
+
+    def csv_fails(tables, csv_dir=None, xlsx_path=None):
+        if csv_dir is not None:
+            csv_dir.mkdir()
+            raise OSError(28, "No space left on device")
+        return writer(tables, xlsx_path=xlsx_path)
+    monkeypatch.setattr(example, "write_tables", csv_fails)
+    with pytest.raises(ScheduleError, match="No space left on device; nothing was written"):
+        write_example(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the bundled files and the writers -----------------------------------------------------------
 def test_bundled_files_are_what_the_generator_writes(tmp_path):
     written = write_tables(tables_of(), csv_dir=tmp_path / "csv", xlsx_path=tmp_path / "x.xlsx")
