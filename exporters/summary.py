@@ -98,6 +98,8 @@ def changes_summary(inspection: Inspection, changes, counted: int, proven_minima
         where = before if c.change in PEOPLE_FIELD else " -> ".join(p for p in (before, after) if p)
         names = ", ".join(map(name, c.notify))
         who = people_changed(c, name)
+        # 'attendees: without Pam Pratt', but 'moved; inspectors: Ann instead of Bo' (two changes).
+        joined = "" if not who else ": " if c.change in PEOPLE_FIELD else "; "
         lines.append(f"  {c.occurrence_id} '{title_of(c, inspection, baseline)}': {c.change}"
-                     f"{': ' if who else ''}{who} ({where}); tell {names or 'nobody'}")
+                     f"{joined}{who} ({where}); tell {names or 'nobody'}")
     return lines

@@ -162,14 +162,16 @@ def test_a_change_line_names_people_and_rooms_and_says_an_unchanged_time_once():
            session("LM", 3, 9 * H, 10 * H, "R1", ("OF1",), ("P1",))]
     new = [session("FG", 1, 14 * H, 15 * H, "R1", ("OF1",), ("P2",)),
            session("CT", 2, 9 * H, 10 * H, "R1", ("OF2",), ("P1",)),
-           session("LM", 3, 11 * H, 12 * H, "R2", ("OF1",), ("P1",))]
+           session("LM", 3, 11 * H, 12 * H, "R2", ("OF2",), ("P1",))]
     changes = changes_between(timetable(insp, *old), timetable(insp, *new))
     lines = changes_summary(insp, changes, counted(changes), True, 4)
     assert lines[1:] == [
         "  FG 'Focus group': attendees: without Pam Pratt (Tue 14:00, Room R1); tell Olive Field, Pam Pratt, Paul Penn",
         "  CT 'Case tracking': inspectors: Otto Fern instead of Olive Field (Wed 09:00, Room R1); "
         "tell Olive Field, Pam Pratt, Otto Fern",
-        "  LM 'Leader meeting': moved (Thu 09:00, Room R1 -> Thu 11:00, Room R2); tell Olive Field, Pam Pratt"]
+        # Moved, and another inspector: the two changes told apart.
+        "  LM 'Leader meeting': moved; inspectors: Otto Fern instead of Olive Field (Thu 09:00, Room R1 -> "
+        "Thu 11:00, Room R2); tell Olive Field, Pam Pratt, Otto Fern"]
 
 
 # --- one set of search options ------------------------------------------------------------------------
