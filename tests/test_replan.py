@@ -387,11 +387,30 @@ def test_when_no_re_plan_start_holds_every_must_solves_first_fit_on_the_re_plans
     monkeypatch.setattr(scheduler.replan, "run_search", lambda solver, model, callback=None: (cp_model.UNKNOWN, False))
     away = _edited(unavailability=_before().unavailability + (unavailable("P3", WED, 9 * H, 10 * H),))
     result = whatif(away, _baseline(), WhatIf(now=(TUE, 12 * H)), time_limit=5, seed=0, workers=1)
-    assert result.objective == dict(result.stats)["mended_score"]  # the start, the search having found nothing
+    # The start (the search found nothing), with what it moved needlessly put back.
+    assert result.objective >= dict(result.stats)["mended_score"]
     held = {s.occurrence_id for s in result.timetable.sessions}
     assert {"FG", "INT"} <= held  # every must, INT after P3's Wednesday morning hour
     assert result.timetable.session("INT").start >= 10 * H
     _kept(_baseline(), result, "LM", "FG")  # what has happened stays as it was
+
+
+def test_a_session_the_search_moved_needlessly_goes_back_to_its_time_and_room_keeping_its_new_people():
+    """SPEC §4.3: keep a changed session's day and time where it can, then its room. Here the
+    search's answer moved M an hour into another room and gave it the other Ofsted inspector; only
+    the inspector had to change."""
+    from scheduler.candidates import Candidates
+    from scheduler.whatif import _put_back
+
+    week = inspection(inspectors=[inspector("OF1"), inspector("OF2")], people=[person("P1")],
+                      rooms=[room("R1"), room("R2")],
+                      activities=[activity("M", inspectorates=("Ofsted",), attendees=("P1",), days=(TUE,))])
+    old = session("M", TUE, 9 * H, 10 * H, "R1", ("OF1",), ("P1",))
+    moved = session("M", TUE, 10 * H, 11 * H, "R2", ("OF2",), ("P1",))
+    (back,) = _put_back(week, Candidates(week), [moved], {"M": old}, {})
+    assert back == replace(old, inspector_ids=("OF2",))  # its time and room, its new inspector
+    # What happened stays as it was.
+    assert _put_back(week, Candidates(week), [moved], {"M": old}, {"M": moved}) == [moved]
 
 
 @pytest.mark.parametrize("y_priority, expected", [
