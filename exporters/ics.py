@@ -109,13 +109,13 @@ def uid_in(timetable: Timetable, occurrence_id: str) -> str:
     """The occurrence's UID in this timetable: the one its invitations already went out under (the
     re-plan's baseline: `timetable.uids`), else event_uid's, made unlike every UID already in use
     (a baseline written when UIDs were made otherwise may hold it for another occurrence)."""
-    sent = dict(timetable.uids)
+    sent = timetable.uid_by_occurrence
     if occurrence_id in sent:
         return sent[occurrence_id]
-    made, taken = event_uid(timetable.inspection, occurrence_id), set(sent.values())
+    made = event_uid(timetable.inspection, occurrence_id)
     dot = made.rindex(".", 0, made.index("@"))  # the stem ends before `.WEEK@domain`
     uid, n = made, 1
-    while uid in taken:
+    while uid in sent.values():
         n += 1
         uid = f"{made[:dot]}-{n}{made[dot:]}"
     return uid

@@ -3,6 +3,7 @@ optional activities left out, with the reason in words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from models.inspection import DAYS, Inspection, format_minutes
 
@@ -61,6 +62,11 @@ class Timetable:
     # (occurrence id, UID) for each occurrence whose invitations went out under that UID (a re-plan's
     # baseline, as its invites/ hold them): it keeps it, however UIDs are made for new occurrences.
     uids: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def uid_by_occurrence(self) -> dict[str, str]:
+        """`uids` looked up by occurrence id (read once per timetable, not once per invitation)."""
+        return dict(self.uids)
 
     def sorted_sessions(self) -> tuple[Session, ...]:
         return tuple(sorted(self.sessions, key=lambda s: (s.day, s.start, s.room_id, s.occurrence_id)))

@@ -67,8 +67,12 @@ def unscheduled_reasons(timetable: Timetable, candidates: Candidates) -> tuple[U
         occ = options.occurrence
         if occ.id in held or occ.is_must:
             continue
-        reason = _reason(timetable, options)
-        if occ.activity.recurs_daily:
-            reason = f"not held on {DAYS[occ.days[0]]}: {reason}"
+        reason = on_day(occ.id) + _reason(timetable, options)
         out.append(Unscheduled(occ.activity.id, occ.activity.priority, reason, occ.id))
     return tuple(out)
+
+
+def on_day(occurrence_id: str | None) -> str:
+    """'not held on Tue: ', which starts the reason of one day of a daily activity (`KIT@Tue`,
+    as unscheduled.csv lists it by activity id); '' for any other occurrence."""
+    return f"not held on {occurrence_id.split('@')[1]}: " if occurrence_id and "@" in occurrence_id else ""

@@ -15,7 +15,6 @@ the priorities allow.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 
@@ -34,7 +33,7 @@ from scheduler.greedy import (PICKS, FirstFit, Pick, best_first_fit_start, make_
 from scheduler.precheck import occurrence_title, precheck, when_allowed
 from scheduler.replan import PHASE_1_SHARE, Found, MustsUnholdable, NoneInTime, ReplanSearch, pin
 from scheduler.search import TRAVEL_FREE_SHARE, time_limit_reached
-from scheduler.unscheduled import unscheduled_reasons
+from scheduler.unscheduled import on_day, unscheduled_reasons
 from scheduler.week_model import WeekModel
 
 
@@ -382,7 +381,9 @@ def _mended(inspection: Inspection, candidates: Candidates, baseline: Timetable,
     after CQ2 out from 6815 to 6885 (69 to 48), for 1-4 s more. The repaired baseline made with
     the other picks gained 0-16 more for 3-5 s more: left out."""
     kept = [s for s in base.values() if s.activity_id not in cancelled]
-    starts = [_first_fit_replan(inspection, candidates, baseline, base, frozen, cancelled, now, pick) for pick in PICKS]
+    out_of_order = _out_of_order(inspection, candidates, base, frozen, cancelled)
+    starts = [_first_fit_replan(inspection, candidates, baseline, base, frozen, cancelled, now, out_of_order, pick)
+              for pick in PICKS]
     starts.append(repaired(inspection, candidates, kept, pinned=tuple(frozen.values()),
                            change_cost=inspection.settings.change_cost))
     ranked = [((_holds_every_must(inspection, candidates, sessions, frozen),
@@ -405,10 +406,11 @@ def _replan_score(inspection: Inspection, baseline: Timetable, sessions: list[Se
 
 
 def _first_fit_replan(inspection: Inspection, candidates: Candidates, baseline: Timetable, base: dict[str, Session],
-                      frozen: dict[str, Session], cancelled: dict[str, str], now: int, pick: Pick) -> list[Session]:
-    """_mended's first fit, inspectors for broken sessions taken as `pick` orders them (see there)."""
+                      frozen: dict[str, Session], cancelled: dict[str, str], now: int, out_of_order: set[str],
+                      pick: Pick) -> list[Session]:
+    """_mended's first fit, inspectors for broken sessions taken as `pick` orders them (see there);
+    `out_of_order` are re-placed too (_out_of_order)."""
     fit, broken = FirstFit(inspection, pick), []
-    out_of_order = _out_of_order(inspection, candidates, base, frozen, cancelled)
     for s in baseline.sorted_sessions():
         if s.occurrence_id in frozen:
             fit.book(s)
@@ -490,14 +492,13 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
             u = replace(u, reason=f"it {past[u.occurrence_id]}")
         reason = cancelled.get(u.activity_id)
         if reason is not None:  # also when an earlier what-if of the chain cancelled it
-            day = u.occurrence_id.split("@")[1] if "@" in u.occurrence_id else None
-            reason = f"not held on {day}: {reason}" if day else reason
+            reason = on_day(u.occurrence_id) + reason
             priority = "must" if reason.endswith(NEEDS_SUBSTITUTE) else original[u.activity_id].priority
             out.append(Unscheduled(u.activity_id, priority, reason, u.occurrence_id))
         elif u.occurrence_id in base:
-            day = _DAY.match(u.reason)  # a daily occurrence's day stays first, for the next re-plan
-            at = day.end() if day else 0
-            out.append(replace(u, reason=u.reason[:at] + CANCELLED_HERE + u.reason[at:]))
+            day = on_day(u.occurrence_id)  # a daily occurrence's day stays first, for the next re-plan
+            day = day if u.reason.startswith(day) else ""
+            out.append(replace(u, reason=day + CANCELLED_HERE + u.reason.removeprefix(day)))
         elif edits.may_add(u.occurrence_id, u.activity_id):  # the lead added or edited it: a fresh reason
             out.append(u)
         else:  # the baseline did not hold it either: still listed (SPEC §5)
@@ -507,14 +508,13 @@ def _unscheduled(timetable: Timetable, candidates: Candidates, base: dict[str, S
 
 NOT_IN_BASELINE = "not held in the baseline"
 CANCELLED_HERE = "cancelled by this what-if: "
-_DAY = re.compile(r"not held on (Mon|Tue|Wed|Thu|Fri): ")
 
 
 def _baseline_reason(u: Unscheduled, before: tuple[Unscheduled, ...]) -> str:
     """The reason the baseline gave for leaving the occurrence out (its unscheduled.csv rows carry
     the activity id, and `not held on Tue:` for one day of a daily activity), said once along a
     chain of re-plans, and with that day first again so that the next re-plan finds it."""
-    day = f"not held on {u.occurrence_id.split('@')[1]}: " if u.occurrence_id and "@" in u.occurrence_id else ""
+    day = on_day(u.occurrence_id)
     why = "a re-plan adds only what the lead added or edited in INPUT"
     for b in before:
         if b.activity_id == u.activity_id and b.reason.startswith(day):
